@@ -1,0 +1,2 @@
+//! The replicated state machine.
+pub mod kv_types;

@@ -1,0 +1,1 @@
+//! synod's runtime: drives synod-core over real sockets, files and timers.
