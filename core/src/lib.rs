@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
+pub mod fuzzing;
 pub mod ids;
 pub mod node;
 pub mod raft;

@@ -1,1 +1,4 @@
-//! Deterministic simulation of synod.
+//! Deterministic simulation of synod: a runtime-free world simulator (VOPR) and turmoil scenarios.
+
+pub mod turmoil_env;
+pub mod world;

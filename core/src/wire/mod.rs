@@ -1,1 +1,2 @@
-//! Wire formats.
+//! Wire formats: versioned postcard messages in length-delimited frames.
+pub mod record;

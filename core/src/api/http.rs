@@ -1,0 +1,1 @@
+//! HTTP/1.1 request parsing and response rendering (Consul-compatible).

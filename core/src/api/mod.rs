@@ -1,0 +1,2 @@
+//! Client-facing protocol codecs: pure functions over bytes.
+pub mod http;

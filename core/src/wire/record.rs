@@ -1,0 +1,1 @@
+//! Checksummed records of the write-ahead log (pure encode/decode).

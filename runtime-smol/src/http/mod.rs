@@ -1,0 +1,1 @@
+//! The HTTP API server (hand-rolled on httparse).

@@ -1,0 +1,1 @@
+//! The event loop that drives a core Node, generic over its environment.

@@ -1,0 +1,1 @@
+//! Durable storage under -data-dir: WAL segments, hard state, snapshots.

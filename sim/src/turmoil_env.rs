@@ -1,0 +1,1 @@
+//! The shell environment over turmoil sockets and tokio time.

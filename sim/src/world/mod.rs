@@ -1,0 +1,1 @@
+//! Runtime-free discrete-event world simulator.
