@@ -1,1 +1,23 @@
 //! The event loop that drives a core Node, generic over its environment.
+//!
+//! [`Shell`] owns the `Node`; [`NodeHandle`] is how the rest of the agent talks to it. The loop
+//! runs on any single-threaded executor that can poll `futures_lite`/`async_channel` futures:
+//! smol in production ([`smol_env`]), tokio's `LocalSet` under turmoil in simulation.
+
+mod config;
+mod env;
+mod event_loop;
+mod framing;
+mod handle;
+mod inbound;
+pub mod log;
+mod memory_disk;
+mod peers;
+pub mod smol_env;
+mod timing;
+
+pub use config::ShellConfig;
+pub use env::{Conn, Disk, Env, Listener};
+pub use event_loop::{Shell, StopReason};
+pub use handle::{NodeHandle, Status};
+pub use memory_disk::{MemoryDisk, MemoryImage};
