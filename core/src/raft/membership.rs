@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::ids::{LogIndex, NodeId};
 use crate::raft::{
-    EntryPayload, Event, Membership, ProposeError, Raft, Role, ServerInfo, Suffrage,
+    EntryPayload, Event, Membership, Message, ProposeError, Raft, Role, ServerInfo, Suffrage,
 };
 
 /// Every configuration in the log (and the snapshot's), oldest first; the last is in effect.
@@ -188,6 +188,17 @@ impl Raft {
             && !self.configs.current().servers.contains_key(&me)
             && self.configs.current_index() <= self.commit
         {
+            // Hand over at once to the most caught-up voter instead of waiting for a timeout.
+            let successor = self
+                .configs
+                .current()
+                .voter_ids()
+                .filter_map(|id| self.progress.get(&id).map(|p| (p.match_index, id)))
+                .max();
+            if let Some((_, to)) = successor {
+                let term = self.term;
+                self.send(to, Message::TimeoutNow { term });
+            }
             let term = self.term;
             self.become_follower(term, None);
             self.removed = true;

@@ -132,6 +132,10 @@ impl Raft {
         };
         let prev = pr.match_index;
         let Some(prev_term) = self.log.term_at(prev) else {
+            // What it has acked is compacted here: catch it up from there (snapshot).
+            if let Some(pr) = self.progress.get_mut(&to) {
+                pr.become_probe(prev.next(), self.now);
+            }
             self.send_append(to);
             return;
         };

@@ -146,10 +146,18 @@ impl Raft {
             self.send_when_durable(from, Message::InstallSnapshotResponse(resp));
             return;
         }
-        let continues = self
+        let received = self
             .incoming_snapshot
             .as_ref()
-            .is_some_and(|s| s.meta == chunk.meta && s.data.len() as u64 == chunk.offset);
+            .filter(|s| s.meta == chunk.meta)
+            .map(|s| s.data.len() as u64);
+        if chunk.offset > 0 && received.is_some_and(|r| chunk.offset < r) {
+            // A duplicate of a chunk we hold: say where we are instead of starting over.
+            let resp = respond(received.unwrap_or(0), false, self.term);
+            self.send(from, Message::InstallSnapshotResponse(resp));
+            return;
+        }
+        let continues = received == Some(chunk.offset);
         if chunk.offset == 0 {
             self.incoming_snapshot = Some(IncomingSnapshot {
                 meta: chunk.meta.clone(),

@@ -163,6 +163,16 @@ fn execute(cluster: &mut Cluster, command: &str) -> Vec<String> {
             Vec::new()
         }
         "restart" => cluster.restart(target),
+        "deadlines" => cluster
+            .nodes
+            .iter()
+            .map(|(id, n)| {
+                let at = n.raft.poll_timeout().map_or("none".to_string(), |t| {
+                    format!("+{}ms", t.saturating_since(n.now).as_millis())
+                });
+                format!("{id}: {:?} next deadline {at}", n.raft.role())
+            })
+            .collect(),
         "snapshot" => cluster.snapshot(target),
         "status" => {
             let ids: Vec<NodeId> = match args.first() {
@@ -206,7 +216,9 @@ fn node_call(
         "remove-server" => format!("{:?}", raft.remove_server(now, id(args.get(1)))),
         "transfer" => format!("{:?}", raft.transfer_leadership(now, id(args.get(1)))),
         "read-index" => {
-            raft.read_index(now, ReadId(number(args, "id", 1)));
+            for read in option(args, "id").unwrap_or("1").split(',') {
+                raft.read_index(now, ReadId(read.parse().unwrap_or(0)));
+            }
             String::new()
         }
         "lease-read" => format!("{:?}", raft.lease_read(now)),

@@ -13,6 +13,31 @@ macro_rules! scenario {
 
 scenario!(single_node_elects_itself_and_commits, "single_node.txt");
 scenario!(
+    snapshot_streams_in_chunks_and_installs_after_persist,
+    "snapshot.txt"
+);
+scenario!(
+    election_timeouts_are_per_node_and_redrawn,
+    "election_timeouts.txt"
+);
+scenario!(learner_promotion_and_server_removal, "membership.txt");
+scenario!(
+    truncated_config_entry_reverts_membership,
+    "config_revert.txt"
+);
+scenario!(
+    acks_votes_and_applies_wait_for_persist,
+    "persist_ordering.txt"
+);
+scenario!(
+    read_index_waits_for_current_term_commit_and_quorum,
+    "read_index.txt"
+);
+scenario!(
+    leadership_transfer_catches_up_target_and_voids_lease,
+    "transfer.txt"
+);
+scenario!(
     figure7_followers_converge_to_leader_log,
     "fig7_log_divergence.txt"
 );
