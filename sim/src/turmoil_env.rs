@@ -268,7 +268,8 @@ async fn run_server(
         snapshot_threshold: 1024,
     };
     let mut seed = spec.seed ^ id.0.rotate_left(32) ^ incarnation;
-    let mut node = Node::new(config, recovered, splitmix64(&mut seed), env.now());
+    let mut node = Node::new(config, recovered, splitmix64(&mut seed), env.now())
+        .map_err(|e| format!("{name}: {e}"))?;
     if fresh {
         node.bootstrap(env.now(), spec.membership())
             .map_err(|e| format!("{name}: bootstrap failed: {e:?}"))?;

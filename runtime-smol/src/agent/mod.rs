@@ -122,7 +122,8 @@ async fn serve(
         );
     }
     let seed = identity::random_seed().map_err(|e| AgentError(format!("no entropy: {e}")))?;
-    let mut node = Node::new(node_config, recovered, seed, env.now());
+    let mut node = Node::new(node_config, recovered, seed, env.now())
+        .map_err(|e| AgentError(format!("failed to start the server: {e}")))?;
     if config.bootstrap && fresh {
         let membership = Membership::voters([(id, cluster_addr.to_string())]);
         node.bootstrap(env.now(), membership)

@@ -7,10 +7,6 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn version_text() -> String {
     format!(
         "synod v{VERSION}\nProtocol {} spoken by default (synod peers only; the HTTP and DNS interfaces follow Consul)\n",
-        PROTOCOL_VERSION
+        synod_core::wire::WIRE_VERSION
     )
 }
-
-/// The peer wire format this build speaks.
-// TODO(merge): use `synod_core::wire::WIRE_VERSION` once the wire module lands on main.
-const PROTOCOL_VERSION: u8 = 1;

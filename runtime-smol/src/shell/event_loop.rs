@@ -7,12 +7,13 @@ use async_channel::{Receiver, Sender};
 use bytes::Bytes;
 use futures_lite::future;
 use synod_core::ids::{IoToken, RequestId};
-use synod_core::node::{Action, ClientResponse, Input, Node};
-use synod_core::raft::{Event, Role};
+use synod_core::node::{Action, ClientResponse, Input, Node, NodeEvent};
+use synod_core::raft::Event;
 use synod_core::time::Instant;
 
 use super::config::ShellConfig;
 use super::env::{Disk, Env};
+use super::events::log_node_event;
 use super::handle::{Command, NodeHandle, SharedStatus, Status};
 use super::inbound::accept_peers;
 use super::log::Log;
@@ -172,60 +173,14 @@ impl<E: Env, D: Disk> Shell<E, D> {
                         let _ = reply.try_send(response);
                     }
                 }
-                Action::Event(event) => self.on_event(&event),
+                Action::Event(event) => {
+                    log_node_event(&self.log, self.node.raft().membership(), &event);
+                    if let NodeEvent::Raft(Event::MembershipChanged(next)) = &event {
+                        self.peers.retain(next);
+                    }
+                }
             }
         }
         self.status.refresh(&self.node, now);
-    }
-
-    fn on_event(&mut self, event: &Event) {
-        let membership = self.node.raft().membership();
-        match event {
-            Event::LeaderChanged {
-                leader: Some(leader),
-                term,
-            } => {
-                let addr = membership
-                    .servers
-                    .get(leader)
-                    .map_or("unknown", |s| s.addr.as_str());
-                self.log.info(
-                    "agent.server",
-                    format_args!("New leader elected: leader={leader} addr={addr} term={term}"),
-                );
-            }
-            Event::LeaderChanged { leader: None, term } => self.log.warn(
-                "agent.server.raft",
-                format_args!("no known leader: term={term}"),
-            ),
-            Event::RoleChanged { role, term } => {
-                let state = match role {
-                    Role::Follower => "follower",
-                    Role::PreCandidate => "pre-candidate",
-                    Role::Candidate => "candidate",
-                    Role::Leader => "leader",
-                };
-                self.log.info(
-                    "agent.server.raft",
-                    format_args!("entering {state} state: term={term}"),
-                );
-            }
-            Event::MembershipChanged(next) => {
-                let servers: Vec<String> = next
-                    .servers
-                    .iter()
-                    .map(|(id, s)| format!("{id}@{} ({:?})", s.addr, s.suffrage))
-                    .collect();
-                self.log.info(
-                    "agent.server.raft",
-                    format_args!("configuration changed: servers=[{}]", servers.join(", ")),
-                );
-                self.peers.retain(next);
-            }
-            Event::Removed => self.log.warn(
-                "agent.server.raft",
-                format_args!("this server was removed from the configuration"),
-            ),
-        }
     }
 }

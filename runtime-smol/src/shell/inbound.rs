@@ -2,10 +2,10 @@
 
 use async_channel::Sender;
 use bytes::Bytes;
+use synod_core::wire::FrameDecoder;
 
 use super::config::ShellConfig;
 use super::env::{Conn, Env, Listener};
-use super::framing::FrameSplitter;
 use super::log::Log;
 use super::timing::with_deadline;
 
@@ -51,7 +51,7 @@ async fn read_frames<E: Env>(
     config: ShellConfig,
     log: Log,
 ) {
-    let mut splitter = FrameSplitter::new(config.max_frame);
+    let mut decoder = FrameDecoder::new(config.max_frame);
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         let deadline = env.now() + config.idle_timeout;
@@ -66,9 +66,9 @@ async fn read_frames<E: Env>(
                 return;
             }
         };
-        splitter.push(buf.get(..n).unwrap_or_default());
+        decoder.push(buf.get(..n).unwrap_or_default());
         loop {
-            match splitter.pop() {
+            match decoder.pop() {
                 Ok(Some(frame)) => {
                     if frames.send(frame).await.is_err() {
                         return;
@@ -78,7 +78,7 @@ async fn read_frames<E: Env>(
                 Err(error) => {
                     log.warn(
                         "agent.server.rpc",
-                        format_args!("closing peer connection: bad framing: {error:?}"),
+                        format_args!("closing peer connection: {error}"),
                     );
                     return;
                 }

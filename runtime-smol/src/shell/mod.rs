@@ -7,7 +7,7 @@
 mod config;
 mod env;
 mod event_loop;
-mod framing;
+mod events;
 mod handle;
 mod inbound;
 pub mod log;
