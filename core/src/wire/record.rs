@@ -170,7 +170,10 @@ mod tests {
         out
     }
 
-    fn decode_all(buf: &[u8]) -> (Vec<Vec<u8>>, Result<(), (usize, RecordError)>) {
+    /// Where decoding stopped early, and why.
+    type Stop = (usize, RecordError);
+
+    fn decode_all(buf: &[u8]) -> (Vec<Vec<u8>>, Result<(), Stop>) {
         let mut offset = 0;
         let mut payloads = Vec::new();
         loop {

@@ -37,7 +37,7 @@ impl GroupCommitter {
         let shared = Arc::clone(&stats);
         let thread = std::thread::Builder::new()
             .name("synod-wal".to_string())
-            .spawn(move || run(storage, &incoming, on_durable, &shared))
+            .spawn(move || run(storage, incoming, on_durable, &shared))
             .map_err(|e| StorageError::io("spawn thread for", "synod-wal", e))?;
         Ok(GroupCommitter {
             queue: Some(queue),
@@ -96,7 +96,7 @@ impl Drop for GroupCommitter {
 
 fn run<F>(
     mut storage: Storage,
-    incoming: &mpsc::Receiver<(IoToken, LogWrite)>,
+    incoming: mpsc::Receiver<(IoToken, LogWrite)>,
     mut on_durable: F,
     stats: &Mutex<BatchStats>,
 ) -> Result<Storage, StorageError>
@@ -117,7 +117,12 @@ where
         }
         let result = storage.write(&writes);
         *stats.lock().unwrap_or_else(PoisonError::into_inner) = storage.stats();
-        result?;
+        if let Err(e) = result {
+            // Refuse new submissions before the callback's drop tells anyone we stopped.
+            drop(incoming);
+            drop(on_durable);
+            return Err(e);
+        }
         on_durable(&tokens);
         tokens.clear();
         writes.clear();

@@ -173,18 +173,13 @@ fn assemble(
         .split_off(&base.next())
         .into_values()
         .collect();
-    let mut last = base;
-    for e in &after {
-        if e.index != last.next() {
-            return Err(StorageError::Unrecoverable(format!(
-                "the WAL is missing entry {} (the snapshot ends at {base}, the next entry \
-                 found is {})",
-                last.next(),
-                e.index
-            )));
-        }
-        last = e.index;
-    }
+    // How far the entries run on from the snapshot without a hole.
+    let contiguous = after
+        .iter()
+        .zip(base.0 + 1..)
+        .take_while(|(e, expected)| e.index.0 == *expected)
+        .count();
+    let last = LogIndex(base.0 + contiguous as u64);
     if let Some(u) = unusable.filter(|u| u.id.index > base) {
         if last < u.id.index {
             return Err(StorageError::Unrecoverable(format!(
@@ -200,6 +195,14 @@ fn assemble(
             "synod: recovered from an older snapshot at {base} and the WAL instead of {}",
             u.path.display()
         );
+    }
+    if let Some(after_gap) = after.get(contiguous) {
+        return Err(StorageError::Unrecoverable(format!(
+            "the WAL is missing entry {} (the snapshot ends at {base}, the next entry found \
+             is {})",
+            last.next(),
+            after_gap.index
+        )));
     }
     if model.hard_state.commit > last {
         return Err(StorageError::Unrecoverable(format!(

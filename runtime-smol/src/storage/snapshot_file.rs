@@ -110,7 +110,7 @@ pub(super) fn list(dir: &Path) -> Result<Vec<(SnapshotId, PathBuf)>, StorageErro
             found.push((id, entry.path()));
         }
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
     Ok(found)
 }
 
