@@ -241,3 +241,42 @@ fn commit_index_beyond_the_log_refuses_to_start() {
     let err = open_err(&dir);
     assert!(err.to_string().contains("committed"), "{err}");
 }
+
+#[test]
+fn hole_in_the_unsynced_last_batch_is_a_torn_tail_even_with_its_records_after_it() {
+    let dir = ScratchDir::new("hole-last-batch");
+    let (mut storage, _) = open(&dir);
+    storage.write(&[append(entries(1..=2, 1))]).unwrap();
+    storage.write(&[append(entries(3..=8, 1))]).unwrap();
+    drop(storage);
+    let segment = segments(&dir).remove(0);
+    let offsets = record_offsets(&segment);
+    // Header, 1, 2, then the last batch: 3..=8. Zero entry 5, as if its page never reached disk.
+    let (hole_start, hole_end) = (offsets[5], offsets[6]);
+    let mut bytes = std::fs::read(&segment).unwrap();
+    bytes[hole_start..hole_end].fill(0);
+    std::fs::write(&segment, bytes).unwrap();
+    let (storage, recovered) = open(&dir);
+    assert_eq!(recovered.entries, entries(1..=4, 1));
+    assert_eq!(
+        storage.torn_tail().map(|t| t.offset),
+        Some(hole_start as u64)
+    );
+}
+
+#[test]
+fn bit_flip_in_a_synced_batch_followed_by_a_later_batch_refuses_to_start() {
+    let dir = ScratchDir::new("flip-synced-batch");
+    let (mut storage, _) = open(&dir);
+    storage.write(&[append(entries(1..=4, 1))]).unwrap();
+    storage.write(&[append(entries(5..=5, 1))]).unwrap();
+    drop(storage);
+    let segment = segments(&dir).remove(0);
+    let offsets = record_offsets(&segment);
+    flip_bit(&segment, offsets[2] + 12);
+    let err = open_err(&dir);
+    assert!(
+        matches!(&err, StorageError::CorruptRecord { offset, .. } if *offset == offsets[2] as u64),
+        "{err:?}"
+    );
+}

@@ -70,8 +70,8 @@ pub(super) struct ScanEnd {
 
 /// Decodes every record of one segment's bytes, in order, handing each to `visit`.
 ///
-/// A torn tail is accepted only in the last segment: earlier ones were fully synced before the
-/// next was created, so damage there is corruption.
+/// Damage is a torn tail only in the last segment, and only if no record of a later batch
+/// follows it (see `wal_record`): earlier segments were synced before the next was created.
 pub(super) fn replay(
     path: &Path,
     bytes: &[u8],
@@ -84,6 +84,10 @@ pub(super) fn replay(
         offset: offset as u64,
         kind,
     };
+    let torn_at = |offset: usize| ScanEnd {
+        valid_len: offset as u64,
+        torn: true,
+    };
     loop {
         match record::decode_next(&bytes[offset..]) {
             Ok(None) => {
@@ -93,22 +97,29 @@ pub(super) fn replay(
                 });
             }
             Ok(Some((payload, consumed))) => {
-                let rec = wal_record::decode(payload).map_err(|e| {
+                let (_, rec) = wal_record::decode(payload).map_err(|e| {
                     corrupt(offset, CorruptionKind::UndecodablePayload(e.to_string()))
                 })?;
                 visit(rec);
                 offset += consumed;
             }
-            Err(RecordError::TornTail) if is_last => {
-                return Ok(ScanEnd {
-                    valid_len: offset as u64,
-                    torn: true,
-                });
+            Err(RecordError::TornTail) if is_last => return Ok(torn_at(offset)),
+            Err(RecordError::Corrupt(_)) if is_last && !later_batch_follows(bytes, offset) => {
+                return Ok(torn_at(offset));
             }
             Err(RecordError::Corrupt(c)) => return Err(corrupt(offset, CorruptionKind::Record(c))),
             Err(_) => return Err(corrupt(offset, CorruptionKind::IncompleteInEarlierSegment)),
         }
     }
+}
+
+/// Whether a valid record written by a batch that began after `damage` follows it.
+fn later_batch_follows(bytes: &[u8], damage: usize) -> bool {
+    (damage + 1..bytes.len()).any(|offset| {
+        record::decode_valid(&bytes[offset..])
+            .and_then(|(payload, _)| wal_record::decode(payload).ok())
+            .is_some_and(|(batch_start, _)| batch_start > damage as u64)
+    })
 }
 
 /// Cuts a torn tail off the last segment and makes the new length durable.

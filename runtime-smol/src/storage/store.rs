@@ -59,6 +59,8 @@ pub struct Storage {
     snapshot: Option<SnapshotId>,
     /// Records of the batch being written, reused across batches.
     buf: Vec<u8>,
+    /// Offset in the active segment where the batch in `buf` begins.
+    batch_start: u64,
     stats: BatchStats,
     torn_tail: Option<TornTail>,
     poisoned: bool,
@@ -92,6 +94,7 @@ impl Storage {
                 (ActiveSegment::create(&dir, &info)?, Some(info))
             }
         };
+        let batch_start = active.len();
         let mut storage = Storage {
             dir,
             opts,
@@ -101,6 +104,7 @@ impl Storage {
             last_index,
             snapshot: disk.snapshot,
             buf: Vec::new(),
+            batch_start,
             stats: BatchStats::default(),
             torn_tail: disk.torn_tail,
             poisoned: false,
@@ -149,6 +153,7 @@ impl Storage {
         if self.active.len() >= self.opts.segment_bytes {
             self.roll()?;
         }
+        self.batch_start = self.active.len();
         let mut new_snapshot = None;
         let mut compact_through = None;
         for write in writes {
@@ -194,6 +199,7 @@ impl Storage {
             next_segment_name(self.last_index, &self.segments),
         );
         self.active = ActiveSegment::create(&self.dir, &info)?;
+        self.batch_start = 0;
         self.stats.fsyncs += 1;
         self.segments.push(info);
         self.push_hard_state()
@@ -226,7 +232,7 @@ impl Storage {
     }
 
     fn push(&mut self, rec: &WalRecordRef<'_>) -> Result<(), StorageError> {
-        wal_record::encode(rec, &mut self.buf)
+        wal_record::encode(self.batch_start, rec, &mut self.buf)
     }
 
     fn flush(&mut self) -> Result<(), StorageError> {

@@ -1,5 +1,11 @@
 //! The kinds of record a WAL segment holds, and their postcard encoding inside a checksummed
 //! record frame.
+//!
+//! Every payload starts with the segment offset at which its batch (one write, one fdatasync)
+//! began. Batch n+1 is only written after batch n's fdatasync returned, so a valid record whose
+//! batch began after some damage proves the damaged bytes had been made durable: corruption,
+//! not a torn write. Damage followed only by records of its own batch is a torn write, even with
+//! holes: the kernel may write back an unsynced batch's pages in any order.
 
 use serde::{Deserialize, Serialize};
 use synod_core::ids::LogIndex;
@@ -28,10 +34,14 @@ pub(super) enum WalRecordRef<'a> {
     HardState(&'a HardState),
 }
 
-/// Appends `rec` as one checksummed record to `out`.
-pub(super) fn encode(rec: &WalRecordRef<'_>, out: &mut Vec<u8>) -> Result<(), StorageError> {
+/// Appends `rec`, part of the batch that began at `batch_start`, as one checksummed record.
+pub(super) fn encode(
+    batch_start: u64,
+    rec: &WalRecordRef<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), StorageError> {
     let start = record::begin(out);
-    let serialized = postcard::to_io(rec, &mut *out);
+    let serialized = postcard::to_io(&(batch_start, rec), &mut *out);
     if let Err(e) = serialized {
         out.truncate(start);
         return Err(StorageError::Encode(e.to_string()));
@@ -40,10 +50,11 @@ pub(super) fn encode(rec: &WalRecordRef<'_>, out: &mut Vec<u8>) -> Result<(), St
     Ok(())
 }
 
-/// Decodes a record payload; trailing bytes are an error, so every payload has one meaning.
-pub(super) fn decode(payload: &[u8]) -> Result<WalRecord, postcard::Error> {
+/// Decodes a record payload into its batch start and record; trailing bytes are an error, so
+/// every payload has one meaning.
+pub(super) fn decode(payload: &[u8]) -> Result<(u64, WalRecord), postcard::Error> {
     match postcard::take_from_bytes(payload)? {
-        (rec, []) => Ok(rec),
+        (framed, []) => Ok(framed),
         _ => Err(postcard::Error::DeserializeBadEncoding),
     }
 }
@@ -57,10 +68,12 @@ mod tests {
 
     fn round_trip(rec: WalRecordRef<'_>) -> WalRecord {
         let mut buf = Vec::new();
-        encode(&rec, &mut buf).unwrap();
+        encode(4096, &rec, &mut buf).unwrap();
         let (payload, consumed) = record::decode_next(&buf).unwrap().unwrap();
         assert_eq!(consumed, buf.len());
-        decode(payload).unwrap()
+        let (batch_start, rec) = decode(payload).unwrap();
+        assert_eq!(batch_start, 4096);
+        rec
     }
 
     #[test]
@@ -98,13 +111,14 @@ mod tests {
 
     #[test]
     fn payload_with_trailing_bytes_is_rejected() {
-        let mut payload = postcard::to_stdvec(&WalRecordRef::TruncateFrom(LogIndex(5))).unwrap();
+        let mut payload =
+            postcard::to_stdvec(&(0_u64, WalRecordRef::TruncateFrom(LogIndex(5)))).unwrap();
         payload.push(0);
         assert!(decode(&payload).is_err());
     }
 
     #[test]
     fn unknown_kind_is_rejected() {
-        assert!(decode(&[9]).is_err());
+        assert!(decode(&[0, 9]).is_err());
     }
 }

@@ -205,7 +205,10 @@ fn wal_concurrent_writers(data_dir: &Path) -> (Run, u64) {
                         let mut guard = committer.lock().expect("committer lock");
                         guard.1 += 1;
                         let index = guard.1;
-                        guard.0.submit(IoToken(index), append(index)).expect("submit");
+                        guard
+                            .0
+                            .submit(IoToken(index), append(index))
+                            .expect("submit");
                         index
                     };
                     completions.wait(index);
