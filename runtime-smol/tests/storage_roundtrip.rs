@@ -6,6 +6,7 @@ mod support;
 use support::*;
 use synod_core::ids::{LogIndex, Term};
 use synod_core::raft::{LogWrite, Recovered};
+use synod_runtime_smol::storage::{Storage, StorageError, StorageOptions};
 
 #[test]
 fn fresh_data_dir_recovers_empty_state() {
@@ -301,4 +302,12 @@ fn hard_state_survives_compaction_of_the_segment_it_was_written_in() {
     assert_eq!(recovered.hard_state, hard_state(5, Some(3), 1));
     assert_eq!(recovered.entries, entries(20..=20, 5));
     assert_eq!(recovered.snapshot.map(|s| s.meta.last_term), Some(Term(5)));
+}
+
+#[test]
+fn second_open_of_a_data_dir_in_use_is_refused() {
+    let dir = ScratchDir::new("locked");
+    let (_storage, _) = open(&dir);
+    let second = Storage::open(dir.path(), StorageOptions::default());
+    assert!(matches!(second, Err(StorageError::Locked(_))));
 }

@@ -32,6 +32,8 @@ pub enum StorageError {
     Unrecoverable(String),
     /// A value could not be serialized (too large for one record).
     Encode(String),
+    /// Another process (or another `Storage` in this one) has the directory open.
+    Locked(PathBuf),
     /// A previous write failed; nothing more is accepted.
     Poisoned,
     /// The group-commit thread has stopped (after an error or shutdown).
@@ -92,6 +94,11 @@ impl fmt::Display for StorageError {
             ),
             StorageError::Unrecoverable(why) => write!(f, "refusing to start: {why}"),
             StorageError::Encode(why) => write!(f, "cannot encode WAL record: {why}"),
+            StorageError::Locked(path) => write!(
+                f,
+                "{} is locked: another synod process is using this data dir",
+                path.display()
+            ),
             StorageError::Poisoned => {
                 f.write_str("storage refuses writes after an earlier write failed")
             }

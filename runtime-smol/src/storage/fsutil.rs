@@ -1,6 +1,6 @@
 //! Small file-system helpers that attach the path to every error.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 
 use super::StorageError;
@@ -20,4 +20,21 @@ pub(super) fn read(path: &Path) -> Result<Vec<u8>, StorageError> {
 /// Removes a file.
 pub(super) fn remove(path: &Path) -> Result<(), StorageError> {
     std::fs::remove_file(path).map_err(|e| StorageError::io("remove", path, e))
+}
+
+/// Takes an exclusive lock on `<dir>/LOCK`, held until the returned file is dropped, so two
+/// processes never write the same log.
+pub(super) fn lock_dir(dir: &Path) -> Result<File, StorageError> {
+    let path = dir.join("LOCK");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StorageError::io("open", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(StorageError::Locked(path)),
+        Err(TryLockError::Error(e)) => Err(StorageError::io("lock", &path, e)),
+    }
 }

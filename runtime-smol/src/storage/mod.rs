@@ -7,6 +7,7 @@
 //!   opened, so deleting older segments never loses the latest one.
 //! - `snapshot-<index 20 digits>-<term 20 digits>.snap`: state-machine snapshots, written
 //!   atomically (temp file, fsync, rename, fsync of the directory).
+//! - `LOCK`: locked while a [`Storage`] has the directory open.
 //!
 //! [`Storage`] applies batches of [`synod_core::raft::LogWrite`]s with one `fdatasync` per batch;
 //! [`GroupCommitter`] runs it on its own thread so concurrent writers share that fsync.

@@ -64,6 +64,8 @@ pub struct Storage {
     stats: BatchStats,
     torn_tail: Option<TornTail>,
     poisoned: bool,
+    /// Held for the storage's lifetime; see [`fsutil::lock_dir`].
+    _lock: std::fs::File,
 }
 
 impl Storage {
@@ -77,6 +79,7 @@ impl Storage {
             std::fs::create_dir_all(&dir).map_err(|e| StorageError::io("create", &dir, e))?;
             fsutil::sync_dir(data_dir)?;
         }
+        let lock = fsutil::lock_dir(&dir)?;
         let disk = recovery::recover(&dir)?;
         let snapshot_index = disk.snapshot.map_or(LogIndex(0), |s| s.index);
         let last_index = disk.wal_last_index.max(snapshot_index);
@@ -108,6 +111,7 @@ impl Storage {
             stats: BatchStats::default(),
             torn_tail: disk.torn_tail,
             poisoned: false,
+            _lock: lock,
         };
         if let Some(info) = fresh {
             storage.segments.push(info);
