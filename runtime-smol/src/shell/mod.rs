@@ -21,3 +21,6 @@ pub use env::{Conn, Disk, Env, Listener};
 pub use event_loop::{Shell, StopReason};
 pub use handle::{NodeHandle, Status};
 pub use memory_disk::{MemoryDisk, MemoryImage};
+
+#[cfg(test)]
+mod tests;

@@ -74,6 +74,12 @@ impl<E: Env> Peers<E> {
             .retain(|id, _| membership.servers.contains_key(id));
     }
 
+    /// Peers with a connection task.
+    #[cfg(test)]
+    pub(crate) fn link_count(&self) -> usize {
+        self.links.len()
+    }
+
     fn open(&self, peer: NodeId, addr: String) -> Link {
         let (queue, frames) = async_channel::bounded(self.config.peer_queue);
         let task = run_link(
