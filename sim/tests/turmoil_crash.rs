@@ -41,6 +41,11 @@ fn bounced_follower_recovers_its_log_and_catches_up_on_missed_writes() {
     let applied_before_crash = s.statuses()[follower].applied;
 
     s.sim.crash(follower);
+    s.step();
+    assert!(
+        !s.statuses().contains_key(follower),
+        "a crashed server's loop must be gone"
+    );
     for i in 0..5 {
         let r = s.request(&leader, put(&format!("during/{i}"), "2"), ELECTION_TIMEOUT);
         assert!(written(&r), "write with one follower down: {r:?}");
@@ -48,8 +53,13 @@ fn bounced_follower_recovers_its_log_and_catches_up_on_missed_writes() {
     s.sim.bounce(follower);
     // It restarts from its own log first: nothing it had applied is lost...
     s.run_until(ELECTION_TIMEOUT, "follower restarted", |st| {
-        st.get(follower).is_some_and(|f| f.commit.0 > 0)
+        st.contains_key(follower)
     });
+    let restarted = s.statuses()[follower].clone();
+    assert!(
+        restarted.last_index >= applied_before_crash && restarted.commit.0 > 0,
+        "restarted without its log: {restarted:?}"
+    );
     // ...then catches up with everything committed while it was down.
     s.run_until(ELECTION_TIMEOUT * 4, "follower caught up", |st| {
         st.get(follower)

@@ -26,3 +26,16 @@ fn three_servers_elect_exactly_one_leader_and_keep_it() {
     assert_eq!(leaders, vec![&leader]);
     assert_eq!(s.agreed_leader(&all), Some((leader, term)));
 }
+
+#[test]
+fn same_seed_replays_the_same_election() {
+    let timeline = |seed: u64| {
+        let mut s = Scenario::three_servers(seed);
+        let all = ["n1", "n2", "n3"];
+        let took = s.run_until(ELECTION_TIMEOUT * 4, "first leader", |st| {
+            st.len() == 3 && turmoil_support::agreed_leader(st, &all).is_some()
+        });
+        (took, s.agreed_leader(&all))
+    };
+    assert_eq!(timeline(0x5EED_0004), timeline(0x5EED_0004));
+}
