@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use async_channel::{Receiver, Sender};
+use async_channel::{Receiver, Sender, TryRecvError};
 use bytes::Bytes;
 use futures_lite::future;
 use synod_core::ids::{IoToken, RequestId};
@@ -24,6 +24,8 @@ use super::timing::sleep_until_opt;
 const COMMAND_QUEUE: usize = 4096;
 /// Frames read from peers waiting for the loop, at most (readers then stop reading).
 const FRAME_QUEUE: usize = 4096;
+/// Inputs taken from one source per pass before the others get their turn.
+const FAIR_SHARE: usize = 64;
 
 /// Why [`Shell::run`] returned.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -109,35 +111,99 @@ impl<E: Env, D: Disk> Shell<E, D> {
         self.drain_actions(self.env.now());
         loop {
             let deadline = self.node.poll_timeout();
-            let now = self.env.now();
-            // Checked before waiting so a steady stream of inputs cannot starve the timers.
-            let wake = if deadline.is_some_and(|at| at <= now) {
-                Wake::Deadline
-            } else {
-                self.next_wake(deadline).await
+            // Checked before every pass so a steady stream of inputs cannot starve the timers.
+            if deadline.is_some_and(|at| at <= self.env.now()) {
+                self.timeout();
+                continue;
+            }
+            let stop = match self.take_ready() {
+                Ok(0) => {
+                    let wake = self.next_wake(deadline).await;
+                    self.on_wake(wake)
+                }
+                Ok(_) => {
+                    // Let the connection tasks write what this pass produced.
+                    future::yield_now().await;
+                    None
+                }
+                Err(reason) => Some(reason),
             };
-            let now = self.env.now();
-            match wake {
-                Wake::Durable(Some(token)) => self.node.handle_input(now, Input::Persisted(token)),
-                Wake::Durable(None) => {
+            if let Some(reason) = stop {
+                if reason == StopReason::DiskFailed {
                     self.log.error(
                         "agent.server.raft",
                         format_args!("disk failed: stopping the server"),
                     );
-                    return StopReason::DiskFailed;
                 }
-                Wake::Command(Some(Command { request, reply })) => {
-                    let id = RequestId(self.next_request);
-                    self.next_request += 1;
-                    self.pending.insert(id, reply);
-                    self.node.handle_input(now, Input::Request { id, request });
-                }
-                Wake::Command(None) => return StopReason::Shutdown,
-                Wake::Frame(frame) => self.node.handle_input(now, Input::Frame(frame)),
-                Wake::Deadline => self.node.handle_timeout(now),
+                return reason;
             }
-            self.drain_actions(now);
         }
+    }
+
+    /// Handles what is already queued without waiting, at most [`FAIR_SHARE`] inputs per
+    /// source, so a busy source (clients, say) cannot starve another (the acks that let their
+    /// writes commit). Returns how many inputs it handled.
+    fn take_ready(&mut self) -> Result<usize, StopReason> {
+        let mut taken = 0;
+        for _ in 0..FAIR_SHARE {
+            match self.durable.try_recv() {
+                Ok(token) => self.feed(Input::Persisted(token)),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => return Err(StopReason::DiskFailed),
+            };
+            taken += 1;
+        }
+        for _ in 0..FAIR_SHARE {
+            match self.commands.try_recv() {
+                Ok(command) => self.request(command),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => return Err(StopReason::Shutdown),
+            };
+            taken += 1;
+        }
+        for _ in 0..FAIR_SHARE {
+            let Ok(frame) = self.frames.try_recv() else {
+                break;
+            };
+            self.feed(Input::Frame(frame));
+            taken += 1;
+        }
+        Ok(taken)
+    }
+
+    /// Acts on what woke the loop; `Some` when the loop must stop instead.
+    fn on_wake(&mut self, wake: Wake) -> Option<StopReason> {
+        match wake {
+            Wake::Durable(Some(token)) => self.feed(Input::Persisted(token)),
+            Wake::Durable(None) => return Some(StopReason::DiskFailed),
+            Wake::Command(Some(command)) => self.request(command),
+            Wake::Command(None) => return Some(StopReason::Shutdown),
+            Wake::Frame(frame) => self.feed(Input::Frame(frame)),
+            Wake::Deadline => self.timeout(),
+        }
+        None
+    }
+
+    /// Remembers where to answer, then feeds the request.
+    fn request(&mut self, Command { request, reply }: Command) {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.pending.insert(id, reply);
+        self.feed(Input::Request { id, request });
+    }
+
+    /// One input, then every action it caused.
+    fn feed(&mut self, input: Input) {
+        let now = self.env.now();
+        self.node.handle_input(now, input);
+        self.drain_actions(now);
+    }
+
+    /// The node's deadline passed.
+    fn timeout(&mut self) {
+        let now = self.env.now();
+        self.node.handle_timeout(now);
+        self.drain_actions(now);
     }
 
     /// Waits for the first of: a durable write, a client request, a peer frame, the deadline

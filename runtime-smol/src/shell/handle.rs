@@ -53,9 +53,7 @@ impl Status {
             role: raft.role(),
             term: raft.term(),
             leader,
-            leader_addr: leader
-                .and_then(|id| membership.servers.get(&id))
-                .map(|s| s.addr.clone()),
+            leader_addr: leader_addr(membership, leader),
             commit: raft.commit_index(),
             applied: raft.applied_index(),
             last_index: raft.last_index(),
@@ -83,18 +81,17 @@ impl SharedStatus {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Refreshes the snapshot, cloning the membership only when it changed.
+    /// Refreshes the snapshot, cloning the membership and leader address only when they changed.
     pub(crate) fn refresh(&self, node: &Node, now: Instant) {
         let raft = node.raft();
         let mut status = self.lock();
-        if status.membership != *raft.membership() {
+        let membership_changed = status.membership != *raft.membership();
+        if membership_changed {
             status.membership = raft.membership().clone();
         }
         let leader = raft.leader();
-        if leader != status.leader || status.leader_addr.is_none() {
-            status.leader_addr = leader
-                .and_then(|id| status.membership.servers.get(&id))
-                .map(|s| s.addr.clone());
+        if membership_changed || leader != status.leader {
+            status.leader_addr = leader_addr(&status.membership, leader);
         }
         status.leader = leader;
         status.role = raft.role();
@@ -105,6 +102,12 @@ impl SharedStatus {
         status.last_contact = raft.last_contact(now);
         status.taken_at = now;
     }
+}
+
+fn leader_addr(membership: &Membership, leader: Option<NodeId>) -> Option<String> {
+    leader
+        .and_then(|id| membership.servers.get(&id))
+        .map(|s| s.addr.clone())
 }
 
 /// A cloneable, thread-safe way to talk to a running node.
