@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_channel::Sender;
+use event_listener::Event;
 use synod_core::ids::{LogIndex, NodeId, Term};
 use synod_core::node::{ClientError, ClientRequest, ClientResponse, Node};
 use synod_core::raft::{Membership, Role};
@@ -66,17 +67,28 @@ impl Status {
 
 /// Shared between the loop (writer) and handles (readers).
 #[derive(Clone, Debug)]
-pub(crate) struct SharedStatus(Arc<Mutex<Status>>);
+pub(crate) struct SharedStatus(Arc<StatusCell>);
+
+#[derive(Debug)]
+pub(crate) struct StatusCell {
+    status: Mutex<Status>,
+    /// Notified whenever the applied index moves.
+    applied: Event,
+}
 
 impl SharedStatus {
     pub(crate) fn new(status: Status) -> Self {
-        SharedStatus(Arc::new(Mutex::new(status)))
+        SharedStatus(Arc::new(StatusCell {
+            status: Mutex::new(status),
+            applied: Event::new(),
+        }))
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Status> {
         // Status is replaced field by field from plain values; a poisoned lock still holds a
         // usable snapshot.
         self.0
+            .status
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -97,10 +109,15 @@ impl SharedStatus {
         status.role = raft.role();
         status.term = raft.term();
         status.commit = raft.commit_index();
+        let applied_moved = status.applied != raft.applied_index();
         status.applied = raft.applied_index();
         status.last_index = raft.last_index();
         status.last_contact = raft.last_contact(now);
         status.taken_at = now;
+        drop(status);
+        if applied_moved {
+            self.0.applied.notify(usize::MAX);
+        }
     }
 }
 
@@ -141,6 +158,19 @@ impl NodeHandle {
     /// The latest status snapshot.
     pub fn status(&self) -> Status {
         self.status.lock().clone()
+    }
+
+    /// Completes once this node has applied past `index` (at once if it already has). Blocking
+    /// queries wait on this, then re-read: it fires on any apply, not only on their keys.
+    pub async fn applied_past(&self, index: LogIndex) {
+        loop {
+            // Listen before checking, so an apply between the check and the wait is not missed.
+            let listener = self.status.0.applied.listen();
+            if self.status.lock().applied > index {
+                return;
+            }
+            listener.await;
+        }
     }
 
     /// Asks the loop to stop once it has handled the requests already queued; later requests

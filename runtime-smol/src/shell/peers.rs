@@ -107,7 +107,8 @@ async fn run_link<E: Env>(
 ) {
     let mut backoff = config.min_backoff;
     let mut batch = Vec::new();
-    while !frames.is_closed() || !frames.is_empty() {
+    // A closed queue means the peer left the configuration: its pending frames are moot.
+    while !frames.is_closed() {
         let deadline = env.now() + config.connect_timeout;
         let mut conn = match with_deadline(&env, deadline, env.connect(&addr)).await {
             Some(Ok(conn)) => conn,
