@@ -173,3 +173,65 @@ fn frames_for_servers_outside_the_membership_are_dropped() {
         assert_eq!(peers.link_count(), 0);
     });
 }
+
+#[test]
+fn three_servers_over_loopback_elect_a_leader_and_replicate_a_write() {
+    run_local(async |env: SmolEnv| {
+        let mut listeners = Vec::new();
+        for _ in 0..3 {
+            listeners.push(env.listen(loopback()).await.expect("bind"));
+        }
+        let membership = Membership::voters(
+            listeners
+                .iter()
+                .zip(1..)
+                .map(|(l, id)| (NodeId(id), l.local_addr().expect("addr").to_string())),
+        );
+        let mut handles = Vec::new();
+        for (listener, id) in listeners.into_iter().zip(1..) {
+            let mut node = fast_node(NodeId(id), &env);
+            node.bootstrap(env.now(), membership.clone())
+                .expect("fresh node");
+            let (disk, durable) = MemoryDisk::new(MemoryImage::new());
+            let (shell, handle) =
+                Shell::new(env.clone(), node, disk, durable, test_config(), quiet_log());
+            env.spawn(async move {
+                shell.run(listener).await;
+            });
+            handles.push(handle);
+        }
+
+        let put = ClientRequest::Write(KvCommand::Set {
+            key: "replicated".into(),
+            value: Bytes::from_static(b"yes"),
+            flags: 0,
+        });
+        // Whoever answers `Written` is the leader; the others redirect.
+        let index = 'found: loop {
+            for handle in &handles {
+                if let ClientResponse::Written { index, .. } = handle.request(put.clone()).await {
+                    break 'found index;
+                }
+            }
+            async_io::Timer::after(StdDuration::from_millis(5)).await;
+        };
+        for handle in &handles {
+            handle.applied_past(index.prev()).await;
+        }
+        let statuses: Vec<_> = handles.iter().map(|h| h.status()).collect();
+        let leaders = statuses.iter().filter(|s| s.role == Role::Leader).count();
+        assert_eq!(leaders, 1, "{statuses:#?}");
+        let leader = statuses
+            .iter()
+            .find(|s| s.role == Role::Leader)
+            .map(|s| s.id);
+        assert!(
+            statuses
+                .iter()
+                .all(|s| s.leader == leader && s.applied >= index)
+        );
+        for handle in &handles {
+            handle.shutdown();
+        }
+    });
+}
