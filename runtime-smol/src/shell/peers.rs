@@ -113,7 +113,7 @@ async fn run_link<E: Env>(
         let mut conn = match with_deadline(&env, deadline, env.connect(&addr)).await {
             Some(Ok(conn)) => conn,
             failure => {
-                let why = failure.map_or_else(|| "timed out".to_string(), |r| error_text(r.err()));
+                let why = failure_text(failure);
                 log.debug(
                     "agent.server.rpc",
                     format_args!("failed to connect: peer={peer} addr={addr} error={why}"),
@@ -136,8 +136,7 @@ async fn run_link<E: Env>(
             match with_deadline(&env, deadline, conn.write_all(&batch)).await {
                 Some(Ok(())) => {}
                 failure => {
-                    let why =
-                        failure.map_or_else(|| "timed out".to_string(), |r| error_text(r.err()));
+                    let why = failure_text(failure);
                     log.debug(
                         "agent.server.rpc",
                         format_args!("connection lost: peer={peer} addr={addr} error={why}"),
@@ -149,6 +148,11 @@ async fn run_link<E: Env>(
     }
 }
 
-fn error_text(error: Option<std::io::Error>) -> String {
-    error.map_or_else(|| "unknown".to_string(), |e| e.to_string())
+/// Why a deadline-bounded operation did not succeed (`None`: the deadline passed).
+fn failure_text<T>(outcome: Option<std::io::Result<T>>) -> String {
+    match outcome {
+        None => "timed out".to_string(),
+        Some(Err(e)) => e.to_string(),
+        Some(Ok(_)) => "succeeded".to_string(),
+    }
 }
