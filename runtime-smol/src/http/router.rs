@@ -95,10 +95,9 @@ async fn dispatch<B: Backend>(
         let message = format!("method {} not allowed", request.method.as_str());
         return Ok(Response::text(405, &message).with_header("Allow", allow));
     }
-    if let Some(dc) = request.query.get("dc").filter(|dc| !dc.is_empty()) {
-        if dc != shared.config.datacenter {
-            return Err(HttpError::internal("No path to datacenter"));
-        }
+    let dc = request.query.get("dc").unwrap_or_default();
+    if !dc.is_empty() && dc != shared.config.datacenter {
+        return Err(HttpError::internal("No path to datacenter"));
     }
     match endpoint {
         Endpoint::Kv(key) => kv::handle(shared, request, key).await,

@@ -254,6 +254,8 @@ struct PendingBody {
 pub struct RequestParser {
     limits: Limits,
     pending: Option<PendingBody>,
+    /// Path of the request whose head was parsed last, until it completes (kept on errors).
+    head_path: Option<String>,
 }
 
 impl RequestParser {
@@ -262,6 +264,7 @@ impl RequestParser {
         RequestParser {
             limits,
             pending: None,
+            head_path: None,
         }
     }
 
@@ -271,9 +274,10 @@ impl RequestParser {
         self.pending.is_some()
     }
 
-    /// The decoded path of the request whose body is being read, if any (used to word a 413).
+    /// The decoded path of the request whose head was parsed but which did not complete — its
+    /// body is still arriving, or it failed after the head (used to word a 413).
     pub fn pending_path(&self) -> Option<&str> {
-        self.pending.as_ref().map(|p| p.request.path.as_str())
+        self.head_path.as_deref()
     }
 
     /// Parses from `buf`, which must start at the current request's first byte and include
@@ -286,6 +290,7 @@ impl RequestParser {
                     send_continue: false,
                 });
             };
+            self.head_path = Some(request.path.clone());
             let kind = body_kind(&request, self.limits)?;
             send_continue = expects_continue(&request);
             self.pending = Some(PendingBody {
@@ -318,6 +323,7 @@ impl RequestParser {
             },
         };
         let consumed = pending.head_len + body_end;
+        self.head_path = None;
         let Some(done) = self.pending.take() else {
             return Ok(Progress::NeedMore { send_continue });
         };

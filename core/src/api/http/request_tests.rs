@@ -260,7 +260,13 @@ fn too_many_headers_is_431() {
 
 #[test]
 fn declared_bodies_over_the_limit_are_413_without_reading_them() {
-    let err = error_of(b"PUT /v1/kv/k HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n");
+    let mut parser = RequestParser::new(limits());
+    let err = match parser.parse(b"PUT /v1/kv/k HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n")
+    {
+        Err(e) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(parser.pending_path(), Some("/v1/kv/k"));
     assert_eq!(
         err,
         ParseError::BodyTooLarge {
