@@ -3,14 +3,10 @@
 
 mod http_support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use http_support::{TestServer, leader_status};
-use synod_core::node::{ClientRequest, ClientResponse};
-use synod_core::state::kv_types::KvQuery;
-use synod_runtime_smol::http::{Backend, MemoryBackend, ServerConfig, Status};
+use http_support::TestServer;
+use synod_runtime_smol::http::{MemoryBackend, ServerConfig};
 
 fn server() -> TestServer<MemoryBackend> {
     TestServer::start(ServerConfig::default())
@@ -71,65 +67,47 @@ fn writes_elsewhere_do_not_end_a_blocking_query_early() {
     assert!(started.elapsed() >= Duration::from_millis(700));
 }
 
-/// Counts blocking waits that were abandoned before finishing.
-struct CountingBackend {
-    inner: MemoryBackend,
-    abandoned: Arc<AtomicUsize>,
-}
-
-struct AbandonGuard {
-    abandoned: Arc<AtomicUsize>,
-    finished: bool,
-}
-
-impl Drop for AbandonGuard {
-    fn drop(&mut self) {
-        if !self.finished {
-            self.abandoned.fetch_add(1, Ordering::SeqCst);
+/// Polls `condition` for up to five seconds.
+fn eventually(condition: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !condition() {
+        if Instant::now() >= deadline {
+            return false;
         }
+        std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-impl Backend for CountingBackend {
-    async fn request(&self, request: ClientRequest) -> ClientResponse {
-        self.inner.request(request).await
-    }
-
-    async fn status(&self) -> Status {
-        self.inner.status().await
-    }
-
-    async fn wait_kv(&self, query: &KvQuery, min_index: u64, deadline: Instant) {
-        let mut guard = AbandonGuard {
-            abandoned: Arc::clone(&self.abandoned),
-            finished: false,
-        };
-        self.inner.wait_kv(query, min_index, deadline).await;
-        guard.finished = true;
-    }
+    true
 }
 
 #[test]
 fn a_client_that_disconnects_cancels_its_parked_query() {
-    let abandoned = Arc::new(AtomicUsize::new(0));
-    let backend = Arc::new(CountingBackend {
-        inner: MemoryBackend::new(leader_status()),
-        abandoned: Arc::clone(&abandoned),
-    });
-    let s = TestServer::with_backend(backend, ServerConfig::default());
+    let s = server();
     s.request("PUT", "/v1/kv/k", b"v");
+    let index = s.request("GET", "/v1/kv/k", b"").index();
 
     let mut client = s.connect();
-    client.send("GET", "/v1/kv/k?index=1&wait=5m", b"");
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(abandoned.load(Ordering::SeqCst), 0);
+    client.send("GET", &format!("/v1/kv/k?index={index}&wait=5m"), b"");
+    assert!(eventually(|| s.backend.parked_queries() == 1));
     drop(client);
-
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while abandoned.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(abandoned.load(Ordering::SeqCst), 1);
+    assert!(eventually(|| s.backend.parked_queries() == 0));
     // The server is still serving.
     assert_eq!(s.request("GET", "/v1/kv/k?raw", b"").text(), "v");
+}
+
+#[test]
+fn a_blocking_query_on_a_missing_key_wakes_when_it_is_created() {
+    let s = server();
+    let missing = s.request("GET", "/v1/kv/later", b"");
+    assert_eq!(missing.status, 404);
+    let mut client = s.connect();
+    client.send(
+        "GET",
+        &format!("/v1/kv/later?index={}&wait=10s", missing.index()),
+        b"",
+    );
+    assert!(eventually(|| s.backend.parked_queries() == 1));
+    s.request("PUT", "/v1/kv/later", b"now");
+    let reply = client.reply();
+    assert_eq!(reply.status, 200);
+    assert!(reply.index() > missing.index());
 }

@@ -21,9 +21,9 @@ fn kv_walkthrough_put_get_raw_recurse_keys_cas_delete() {
     assert_eq!(get.status, 200);
     assert_eq!(
         get.text(),
-        r#"[{"LockIndex":0,"Key":"foo","Flags":0,"Value":"YmFy","CreateIndex":1,"ModifyIndex":1}]"#
+        r#"[{"LockIndex":0,"Key":"foo","Flags":0,"Value":"YmFy","CreateIndex":2,"ModifyIndex":2}]"#
     );
-    assert_eq!(get.index(), 1);
+    assert_eq!(get.index(), 2);
     assert_eq!(get.header("X-Consul-Knownleader"), Some("true"));
     assert_eq!(get.header("X-Consul-Lastcontact"), Some("0"));
     assert_eq!(get.header("X-Consul-Effective-Consistency"), Some("leader"));
@@ -45,12 +45,12 @@ fn kv_walkthrough_put_get_raw_recurse_keys_cas_delete() {
     assert_eq!(
         recurse.text(),
         concat!(
-            r#"[{"LockIndex":0,"Key":"foo","Flags":0,"Value":"YmFy","CreateIndex":1,"ModifyIndex":1},"#,
-            r#"{"LockIndex":0,"Key":"foo/a","Flags":42,"Value":"MQ==","CreateIndex":2,"ModifyIndex":2},"#,
-            r#"{"LockIndex":0,"Key":"foo/b/c","Flags":0,"Value":null,"CreateIndex":3,"ModifyIndex":3}]"#
+            r#"[{"LockIndex":0,"Key":"foo","Flags":0,"Value":"YmFy","CreateIndex":2,"ModifyIndex":2},"#,
+            r#"{"LockIndex":0,"Key":"foo/a","Flags":42,"Value":"MQ==","CreateIndex":3,"ModifyIndex":3},"#,
+            r#"{"LockIndex":0,"Key":"foo/b/c","Flags":0,"Value":null,"CreateIndex":4,"ModifyIndex":4}]"#
         )
     );
-    assert_eq!(recurse.index(), 3);
+    assert_eq!(recurse.index(), 4);
 
     let keys = s.request("GET", "/v1/kv/foo/?keys&separator=/", b"");
     assert_eq!((keys.status, keys.text()), (200, r#"["foo/a","foo/b/"]"#));
@@ -60,13 +60,13 @@ fn kv_walkthrough_put_get_raw_recurse_keys_cas_delete() {
     // cas=0 only creates; a stale index loses; the current index wins.
     assert_eq!(s.request("PUT", "/v1/kv/foo?cas=0", b"x").text(), "false");
     assert_eq!(s.request("PUT", "/v1/kv/foo?cas=99", b"x").text(), "false");
-    assert_eq!(s.request("PUT", "/v1/kv/foo?cas=1", b"baz").text(), "true");
+    assert_eq!(s.request("PUT", "/v1/kv/foo?cas=2", b"baz").text(), "true");
     assert_eq!(s.request("GET", "/v1/kv/foo?raw", b"").text(), "baz");
     assert_eq!(s.request("PUT", "/v1/kv/new?cas=0", b"n").text(), "true");
 
     // Delete with a stale cas fails, then a recursive delete removes the tree.
     assert_eq!(
-        s.request("DELETE", "/v1/kv/foo/a?cas=1", b"").text(),
+        s.request("DELETE", "/v1/kv/foo/a?cas=2", b"").text(),
         "false"
     );
     assert_eq!(
@@ -192,7 +192,7 @@ fn pretty_output_is_indented_with_four_spaces() {
     assert_eq!(
         reply.text(),
         "[\n    {\n        \"LockIndex\": 0,\n        \"Key\": \"k\",\n        \"Flags\": 0,\n        \
-         \"Value\": \"dg==\",\n        \"CreateIndex\": 1,\n        \"ModifyIndex\": 1\n    }\n]\n"
+         \"Value\": \"dg==\",\n        \"CreateIndex\": 2,\n        \"ModifyIndex\": 2\n    }\n]\n"
     );
 }
 
