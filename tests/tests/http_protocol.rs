@@ -166,3 +166,29 @@ fn slow_headers_and_idle_connections_are_closed() {
     assert!(idle.closed_by_server());
     assert!(started.elapsed() >= Duration::from_millis(250));
 }
+
+#[test]
+fn connections_over_the_cap_are_closed_until_a_slot_frees() {
+    let s = TestServer::start(ServerConfig {
+        max_connections: 1,
+        ..ServerConfig::default()
+    });
+    let mut first = s.connect();
+    first.send("GET", "/v1/status/leader", b"");
+    assert_eq!(first.reply().status, 200);
+    let mut second = s.connect();
+    assert!(second.closed_by_server());
+    drop(first);
+    // The slot is released once the server notices the first client left.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut retry = s.connect();
+        retry.send("GET", "/v1/status/leader", b"");
+        let mut probe = [0u8; 1];
+        if std::io::Read::read(&mut retry.stream, &mut probe).is_ok_and(|n| n == 1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "slot never freed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

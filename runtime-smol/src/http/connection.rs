@@ -12,7 +12,8 @@ use async_net::TcpStream;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
 use smol::Timer;
 use synod_core::api::http::{
-    Framing, ParseError, Progress, Request, RequestParser, Response, Version, reason_phrase, render,
+    Framing, Method, ParseError, Progress, Request, RequestParser, Response, Version,
+    reason_phrase, render,
 };
 
 use super::backend::Backend;
@@ -160,7 +161,7 @@ async fn write_response(
         date: &date,
         keep_alive: request.keep_alive,
         http10: request.version == Version::Http10,
-        head_only: request.method == synod_core::api::http::Method::Head,
+        head_only: request.method == Method::Head,
     };
     let mut out = Vec::with_capacity(256 + response.body.len());
     render(response, framing, &mut out);
