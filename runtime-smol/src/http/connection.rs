@@ -108,6 +108,10 @@ async fn watch_client(
     max_buffered: usize,
 ) -> Option<Response> {
     let mut handler = pin!(handler);
+    // Most answers are ready on the first poll; only parked ones need the socket watched.
+    if let Some(response) = future::poll_once(handler.as_mut()).await {
+        return Some(response);
+    }
     let mut chunk = vec![0u8; READ_CHUNK];
     loop {
         if buf.len() >= max_buffered {
