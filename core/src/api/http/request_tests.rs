@@ -303,3 +303,86 @@ fn fuzz_bodies_accept_arbitrary_bytes() {
     fuzz_query(b"a=1&b&a=%20+&c=%zz");
     fuzz_query(b"k%26=v%3D&&x=\xc3\xa9");
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    #[derive(Clone, Debug)]
+    struct Sent {
+        method: &'static str,
+        path: String,
+        body: Vec<u8>,
+        chunked: bool,
+    }
+
+    fn sent() -> impl Strategy<Value = Sent> {
+        (
+            prop::sample::select(vec!["GET", "PUT", "DELETE"]),
+            "[a-z0-9]{1,8}(/[a-z0-9]{1,8}){0,3}",
+            prop::collection::vec(any::<u8>(), 0..40),
+            any::<bool>(),
+        )
+            .prop_map(|(method, path, body, chunked)| Sent {
+                method,
+                path: format!("/v1/kv/{path}"),
+                body,
+                chunked,
+            })
+    }
+
+    fn wire(request: &Sent) -> Vec<u8> {
+        let mut out = format!(
+            "{} {} HTTP/1.1\r\nHost: h\r\n",
+            request.method, request.path
+        );
+        if request.chunked {
+            out.push_str("Transfer-Encoding: chunked\r\n\r\n");
+            let mut bytes = out.into_bytes();
+            for piece in request.body.chunks(7) {
+                bytes.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                bytes.extend_from_slice(piece);
+                bytes.extend_from_slice(b"\r\n");
+            }
+            bytes.extend_from_slice(b"0\r\n\r\n");
+            return bytes;
+        }
+        out.push_str(&format!("Content-Length: {}\r\n\r\n", request.body.len()));
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&request.body);
+        bytes
+    }
+
+    proptest! {
+        #[test]
+        fn pipelined_requests_parse_the_same_however_the_bytes_arrive(
+            requests in prop::collection::vec(sent(), 1..5),
+            cuts in prop::collection::vec(1usize..64, 0..20),
+        ) {
+            let stream: Vec<u8> = requests.iter().flat_map(wire).collect();
+            let mut parser = RequestParser::new(Limits::default());
+            let mut parsed = Vec::new();
+            let mut start = 0;
+            let mut available = 0;
+            let mut cuts = cuts.into_iter();
+            while available < stream.len() {
+                available = (available + cuts.next().unwrap_or(stream.len())).min(stream.len());
+                while let Progress::Done { request, consumed } =
+                    parser.parse(&stream[start..available]).expect("valid stream")
+                {
+                    start += consumed;
+                    parsed.push(request);
+                }
+            }
+            prop_assert_eq!(start, stream.len());
+            prop_assert_eq!(parsed.len(), requests.len());
+            for (got, want) in parsed.iter().zip(&requests) {
+                prop_assert_eq!(got.method.as_str(), want.method);
+                prop_assert_eq!(&got.path, &want.path);
+                prop_assert_eq!(&got.body, &want.body);
+                prop_assert!(got.keep_alive);
+            }
+        }
+    }
+}
