@@ -386,3 +386,38 @@ mod properties {
         }
     }
 }
+
+mod fuzz_smoke {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    /// Request-shaped noise: a valid prefix followed by arbitrary bytes reaches deeper states.
+    fn noisy_request() -> impl Strategy<Value = Vec<u8>> {
+        (any::<u8>(), prop::collection::vec(any::<u8>(), 0..200)).prop_map(|(split, tail)| {
+            let mut data = vec![split];
+            data.extend_from_slice(b"PUT /v1/kv/a?x=%41 HTTP/1.1\r\nHost: h\r\n");
+            data.extend(tail);
+            data
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn fuzz_request_holds_its_invariants_on_noise(data in noisy_request()) {
+            fuzz_request(&data);
+        }
+
+        #[test]
+        fn fuzz_request_holds_its_invariants_on_raw_bytes(
+            data in prop::collection::vec(any::<u8>(), 0..300),
+        ) {
+            fuzz_request(&data);
+        }
+
+        #[test]
+        fn fuzz_query_round_trips_arbitrary_strings(text in "[a-z%&=+;0-9A-F ]{0,40}") {
+            fuzz_query(text.as_bytes());
+        }
+    }
+}
