@@ -183,15 +183,17 @@ fn is_fresh(recovered: &Recovered) -> bool {
         && recovered.snapshot.is_none()
 }
 
-/// HOOK: where the HTTP API server (runtime-smol/src/http) is started with the node's handle,
-/// on `config.client:config.http_port`. The http module exposes no server yet, so this only
-/// says so; nothing listens on the HTTP port.
+/// HOOK: where the HTTP API server is started with the node's handle, on
+/// `config.client:config.http_port`: `crate::http::Server::bind(addr, Arc::new(backend),
+/// ServerConfig { datacenter, .. })` then spawn `server.run()`, where `backend` implements
+/// `crate::http::Backend` over [`NodeHandle`] (`request`, `status`, and `applied_past` for
+/// `wait_kv`). That adapter is not written yet, so nothing listens on the HTTP port.
 fn start_http_api(config: &AgentConfig, handle: NodeHandle, log: &Log) {
     drop(handle);
     log.warn(
         "agent.http",
         format_args!(
-            "HTTP API not started on {}:{}: this build has no HTTP server yet",
+            "HTTP API not started on {}:{}: no HTTP backend over the node yet",
             config.client, config.http_port
         ),
     );
