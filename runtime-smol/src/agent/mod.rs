@@ -19,7 +19,7 @@ use async_signal::{Signal, Signals};
 use futures_lite::{StreamExt, future};
 use smol::LocalExecutor;
 use synod_core::ids::{NodeId, Term};
-use synod_core::node::Node;
+use synod_core::node::{Node, NodeConfig};
 use synod_core::raft::{Membership, Recovered};
 
 use crate::shell::log::Log;
@@ -77,7 +77,7 @@ async fn serve(
     start: Start,
     disk: AgentDisk,
     durable: async_channel::Receiver<synod_core::ids::IoToken>,
-    mut signals: Signals,
+    signals: Signals,
 ) -> Result<(), AgentError> {
     let Start {
         config,
@@ -109,6 +109,37 @@ async fn serve(
 
     let node_config = timings::node_config(id, config.dev);
     let shell_config = ShellConfig::for_election_timeout(node_config.raft.election_timeout);
+    let node = create_node(
+        &config,
+        node_config,
+        recovered,
+        cluster_addr,
+        env.now(),
+        &log,
+    )?;
+    let (shell, handle) = Shell::new(env.clone(), node, disk, durable, shell_config, log.clone());
+    start_http_api(&config, handle.clone(), &log);
+    log.info(
+        "agent",
+        format_args!(
+            "synod agent running: node={} id={uuid} raft_id={id}",
+            config.node_name
+        ),
+    );
+
+    run_until_exit(&env, shell, listener, &handle, signals, &log).await
+}
+
+/// The node for this agent: recovered from disk, or bootstrapped if it is brand new and asked to.
+fn create_node(
+    config: &AgentConfig,
+    node_config: NodeConfig,
+    recovered: Recovered,
+    cluster_addr: SocketAddr,
+    now: synod_core::time::Instant,
+    log: &Log,
+) -> Result<Node, AgentError> {
+    let id = node_config.raft.id;
     let fresh = is_fresh(&recovered);
     if !fresh {
         log.info(
@@ -122,27 +153,29 @@ async fn serve(
         );
     }
     let seed = identity::random_seed().map_err(|e| AgentError(format!("no entropy: {e}")))?;
-    let mut node = Node::new(node_config, recovered, seed, env.now())
+    let mut node = Node::new(node_config, recovered, seed, now)
         .map_err(|e| AgentError(format!("failed to start the server: {e}")))?;
     if config.bootstrap && fresh {
         let membership = Membership::voters([(id, cluster_addr.to_string())]);
-        node.bootstrap(env.now(), membership)
+        node.bootstrap(now, membership)
             .map_err(|e| AgentError(format!("failed to bootstrap the cluster: {e:?}")))?;
         log.info(
             "agent.server",
             format_args!("bootstrapping a new cluster: server={id} addr={cluster_addr}"),
         );
     }
-    let (shell, handle) = Shell::new(env.clone(), node, disk, durable, shell_config, log.clone());
-    start_http_api(&config, handle.clone(), &log);
-    log.info(
-        "agent",
-        format_args!(
-            "synod agent running: node={} id={uuid} raft_id={id}",
-            config.node_name
-        ),
-    );
+    Ok(node)
+}
 
+/// Runs the shell until a signal (then shuts it down cleanly) or until it stops by itself.
+async fn run_until_exit(
+    env: &SmolEnv,
+    shell: Shell<SmolEnv, AgentDisk>,
+    listener: <SmolEnv as Env>::Listener,
+    handle: &NodeHandle,
+    mut signals: Signals,
+    log: &Log,
+) -> Result<(), AgentError> {
     let (stopped_tx, stopped) = async_channel::bounded(1);
     env.spawn(async move {
         let reason = shell.run(listener).await;
