@@ -53,6 +53,21 @@ fn dev_agent_prints_the_banner_elects_itself_and_exits_0_on_sigterm() {
 }
 
 #[test]
+fn dev_agent_exits_0_on_sigint() {
+    let mut args = vec!["-dev".to_string()];
+    args.extend(port_flags());
+    let mut agent = Agent::start(&as_strs(&args));
+    agent.wait_for("New leader elected", Duration::from_secs(5));
+    let (status, output) = agent.signal("-INT", Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0), "output:\n{}", output.join("\n"));
+    assert!(
+        output
+            .iter()
+            .any(|l| l.contains("Caught signal: interrupt"))
+    );
+}
+
+#[test]
 fn server_restarts_from_its_data_dir_with_its_term_and_log() {
     let dir = temp_dir("restart");
     let dir_flag = format!("-data-dir={}", dir.display());

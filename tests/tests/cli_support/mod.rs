@@ -139,10 +139,18 @@ impl Agent {
     }
 
     /// Sends SIGTERM and waits up to `limit` for the exit status.
-    pub(crate) fn terminate(mut self, limit: Duration) -> (ExitStatus, Vec<String>) {
+    pub(crate) fn terminate(self, limit: Duration) -> (ExitStatus, Vec<String>) {
+        self.signal("-TERM", limit)
+    }
+
+    /// Sends `signal` (`-INT`, `-TERM`) and waits up to `limit` for the exit status.
+    pub(crate) fn signal(mut self, signal: &str, limit: Duration) -> (ExitStatus, Vec<String>) {
         let pid = self.child.id().to_string();
-        let kill = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(kill.is_ok_and(|s| s.success()), "kill -TERM {pid} failed");
+        let kill = Command::new("kill").args([signal, &pid]).status();
+        assert!(
+            kill.is_ok_and(|s| s.success()),
+            "kill {signal} {pid} failed"
+        );
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for synod") {
@@ -155,7 +163,7 @@ impl Agent {
             if Instant::now() > deadline {
                 let _ = self.child.kill();
                 panic!(
-                    "synod did not exit within {limit:?} of SIGTERM; output:\n{}",
+                    "synod did not exit within {limit:?} of {signal}; output:\n{}",
                     self.seen.join("\n")
                 );
             }
