@@ -98,3 +98,25 @@ fn server_restarts_from_its_data_dir_with_its_term_and_log() {
     assert_eq!(status.code(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn second_agent_on_the_same_data_dir_refuses_to_start() {
+    let dir = temp_dir("locked");
+    let dir_flag = format!("-data-dir={}", dir.display());
+    let mut args = vec!["-server".to_string(), "-bootstrap".to_string(), dir_flag];
+    args.extend(port_flags());
+    let mut first = Agent::start(&as_strs(&args));
+    first.wait_for("New leader elected", Duration::from_secs(10));
+
+    let mut second_args = args.clone();
+    second_args.extend(port_flags());
+    let mut second = Agent::start(&as_strs(&second_args));
+    let refusal = second.wait_for("another synod process", Duration::from_secs(10));
+    assert!(refusal.starts_with("stderr: ==> "), "{refusal}");
+    let (status, _) = second.wait_exit(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(1));
+
+    let (status, _) = first.terminate(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -144,13 +144,18 @@ impl Agent {
     }
 
     /// Sends `signal` (`-INT`, `-TERM`) and waits up to `limit` for the exit status.
-    pub(crate) fn signal(mut self, signal: &str, limit: Duration) -> (ExitStatus, Vec<String>) {
+    pub(crate) fn signal(self, signal: &str, limit: Duration) -> (ExitStatus, Vec<String>) {
         let pid = self.child.id().to_string();
         let kill = Command::new("kill").args([signal, &pid]).status();
         assert!(
             kill.is_ok_and(|s| s.success()),
             "kill {signal} {pid} failed"
         );
+        self.wait_exit(limit)
+    }
+
+    /// Waits up to `limit` for the agent to exit; its status and everything it printed.
+    pub(crate) fn wait_exit(mut self, limit: Duration) -> (ExitStatus, Vec<String>) {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for synod") {
@@ -163,7 +168,7 @@ impl Agent {
             if Instant::now() > deadline {
                 let _ = self.child.kill();
                 panic!(
-                    "synod did not exit within {limit:?} of {signal}; output:\n{}",
+                    "synod did not exit within {limit:?}; output:\n{}",
                     self.seen.join("\n")
                 );
             }
