@@ -202,8 +202,11 @@ impl Raft {
             self.clamp_durable(self.applied);
             self.log
                 .reset_to(meta.last_index, meta.last_term, self.applied);
+            let changed = *self.configs.current() != meta.membership;
             self.configs.reset(meta.last_index, meta.membership.clone());
-            self.on_membership_changed();
+            if changed {
+                self.on_membership_changed();
+            }
         }
         self.commit = self.commit.max(meta.last_index);
         self.stage_hard_state();
