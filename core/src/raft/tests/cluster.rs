@@ -86,10 +86,8 @@ impl Cluster {
         let id = config.id;
         let rng = Rng::for_node(self.seed, id.0);
         let mut raft = Raft::new(config.clone(), Recovered::default(), rng, Instant::ZERO);
-        if let Some(m) = bootstrap {
-            if let Err(e) = raft.bootstrap(Instant::ZERO, m.clone()) {
-                return vec![format!("{id}: bootstrap failed: {e:?}")];
-            }
+        if let Some(Err(e)) = bootstrap.map(|m| raft.bootstrap(Instant::ZERO, m.clone())) {
+            return vec![format!("{id}: bootstrap failed: {e:?}")];
         }
         let node = TestNode {
             raft,
