@@ -23,7 +23,7 @@ pub(crate) struct Disk {
 }
 
 impl Disk {
-    fn write(&mut self, w: LogWrite) {
+    pub(crate) fn write(&mut self, w: LogWrite) {
         if let Some(s) = w.snapshot {
             self.snapshot = Some(s);
         }
@@ -39,7 +39,7 @@ impl Disk {
         }
     }
 
-    fn recovered(&self) -> Recovered {
+    pub(crate) fn recovered(&self) -> Recovered {
         Recovered {
             hard_state: self.hard_state,
             snapshot: self.snapshot.clone(),

@@ -112,6 +112,7 @@ fn test_config(id: NodeId, args: &[&str]) -> Config {
     c.max_append_entries = number(args, "max-entries", 512) as usize;
     c.snapshot_chunk_bytes = number(args, "chunk", 256 << 10) as usize;
     c.catch_up_margin = number(args, "margin", 64);
+    c.trailing_entries = number(args, "trailing", 0);
     c
 }
 

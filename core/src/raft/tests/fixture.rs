@@ -9,7 +9,9 @@ use crate::rand::Rng;
 use crate::time::Instant;
 
 pub(crate) fn config(id: u64) -> Config {
-    Config::new(NodeId(id))
+    let mut c = Config::new(NodeId(id));
+    c.trailing_entries = 0;
+    c
 }
 
 pub(crate) fn three_voters() -> Membership {

@@ -9,6 +9,7 @@ mod scenarios;
 mod commit_test;
 mod election_test;
 mod membership_test;
+mod random_test;
 mod read_test;
 mod replication_test;
 mod snapshot_test;

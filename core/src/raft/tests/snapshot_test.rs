@@ -68,6 +68,15 @@ fn chunk_ack(next_offset: u64, done: bool) -> Message {
 }
 
 #[test]
+fn follower_that_lost_track_of_a_stream_asks_for_offset_zero() {
+    let mut r = follower(2);
+    let now = r.poll_timeout().unwrap();
+    r.handle_message(now, NodeId(1), chunk(2, b"cd", false));
+    let actions = drain(&mut r);
+    assert_eq!(actions[1], send(1, chunk_ack(0, false)));
+}
+
+#[test]
 fn follower_restores_and_acks_snapshot_only_after_it_is_durable() {
     let mut r = follower(2);
     let now = r.poll_timeout().unwrap();
@@ -89,11 +98,12 @@ fn follower_restores_and_acks_snapshot_only_after_it_is_durable() {
             ),
         ]
     );
-    // A gap: start over from 0.
+    // A gap: ask for exactly what is missing.
     r.handle_message(now, NodeId(1), chunk(5, b"xy", false));
-    assert_eq!(drain(&mut r), vec![send(1, chunk_ack(0, false))]);
+    assert_eq!(drain(&mut r), vec![send(1, chunk_ack(2, false))]);
+    // A duplicate of the first chunk changes nothing.
     r.handle_message(now, NodeId(1), chunk(0, b"ab", false));
-    drain(&mut r);
+    assert_eq!(drain(&mut r), vec![send(1, chunk_ack(2, false))]);
     r.handle_message(now, NodeId(1), chunk(2, b"cd", true));
     let snapshot = Snapshot {
         meta: SnapshotMeta {
