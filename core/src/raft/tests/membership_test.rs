@@ -55,3 +55,32 @@ fn non_leader_cannot_change_membership() {
         Err(ProposeError::NotLeader { leader: None })
     );
 }
+
+#[test]
+fn new_leader_changes_membership_only_after_committing_in_its_term() {
+    let mut r = follower(1);
+    let now = r.poll_timeout().unwrap();
+    r.handle_timeout(now);
+    let granted = crate::raft::VoteResponse {
+        term: crate::ids::Term(2),
+        granted: true,
+    };
+    r.handle_message(
+        now,
+        NodeId(2),
+        crate::raft::Message::PreVoteResponse(granted.clone()),
+    );
+    let token = persist_token(&drain(&mut r));
+    r.handle_persisted(now, token);
+    r.handle_message(now, NodeId(2), crate::raft::Message::VoteResponse(granted));
+    let token = persist_token(&drain(&mut r));
+    r.handle_persisted(now, token);
+    // Leader, but its Blank is not committed: an older config could still be in flight.
+    assert_eq!(
+        r.add_server(now, NodeId(4), "n4".into()),
+        Err(ProposeError::MembershipChangePending)
+    );
+    r.handle_message(now, NodeId(2), append_ok(2, 1, 2));
+    drain(&mut r);
+    assert_eq!(r.add_server(now, NodeId(4), "n4".into()), Ok(LogIndex(3)));
+}

@@ -32,6 +32,8 @@ struct Sim {
     leaders: BTreeMap<Term, NodeId>,
     /// Every entry applied anywhere, by index (state machine safety).
     applied: BTreeMap<LogIndex, (Term, String)>,
+    /// For each applied index, a term no earlier than the one it was committed in.
+    commit_term_bound: BTreeMap<LogIndex, Term>,
     proposals: u64,
     /// Pending reads and the commit index they must at least see.
     reads: BTreeMap<ReadId, LogIndex>,
@@ -39,6 +41,11 @@ struct Sim {
     size: u64,
     /// What the run exercised, so the test can tell it was not vacuous.
     seen: Coverage,
+    /// Which of pre-vote / check-quorum are on (see `config`).
+    variant: u64,
+    seed: u64,
+    /// Per-node clock rate in thousandths.
+    clock_rate: BTreeMap<NodeId, u64>,
 }
 
 #[derive(Debug, Default)]
@@ -50,8 +57,11 @@ struct Coverage {
     elections: u64,
 }
 
-fn config(id: NodeId) -> Config {
+/// `variant` picks pre-vote (bit 0 clear) and check-quorum (bit 1 clear).
+fn config(id: NodeId, variant: u64) -> Config {
     let mut c = Config::new(id);
+    c.pre_vote = variant & 1 == 0;
+    c.check_quorum = variant & 2 == 0;
     c.max_inflight = 3;
     c.max_append_entries = 4;
     c.snapshot_chunk_bytes = 256;
@@ -63,13 +73,17 @@ fn config(id: NodeId) -> Config {
 }
 
 impl Sim {
-    fn new(seed: u64, size: u64) -> Self {
+    fn new(seed: u64, size: u64, variant: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let clock_rate = (1..=size + 1)
+            .map(|i| (NodeId(i), rng.range(970, 1031)))
+            .collect();
         let membership = Membership::voters((1..=size).map(|i| (NodeId(i), format!("n{i}"))));
         let mut nodes = BTreeMap::new();
         for i in 1..=size {
             let id = NodeId(i);
             let rng = Rng::for_node(seed, i);
-            let mut raft = Raft::new(config(id), Default::default(), rng, Instant::ZERO);
+            let mut raft = Raft::new(config(id, variant), Default::default(), rng, Instant::ZERO);
             assert_eq!(raft.bootstrap(Instant::ZERO, membership.clone()), Ok(()));
             let node = SimNode {
                 raft,
@@ -83,7 +97,7 @@ impl Sim {
         let spare = NodeId(size + 1);
         let node = SimNode {
             raft: Raft::new(
-                config(spare),
+                config(spare, variant),
                 Default::default(),
                 Rng::for_node(seed, spare.0),
                 Instant::ZERO,
@@ -95,17 +109,21 @@ impl Sim {
         };
         nodes.insert(spare, node);
         Sim {
-            rng: Rng::new(seed),
+            rng,
             now: Instant::ZERO,
             nodes,
             network: Vec::new(),
             cut: Vec::new(),
             leaders: BTreeMap::new(),
             applied: BTreeMap::new(),
+            commit_term_bound: BTreeMap::new(),
             proposals: 0,
             reads: BTreeMap::new(),
             size,
             seen: Coverage::default(),
+            variant,
+            seed,
+            clock_rate,
         }
     }
 
@@ -126,6 +144,12 @@ impl Sim {
                         if matches!(e.payload, EntryPayload::Command(_)) {
                             node.state.push(payload.clone());
                         }
+                        // The commit happened in a term no later than the applier's current one.
+                        let bound = self
+                            .commit_term_bound
+                            .entry(e.index)
+                            .or_insert(node.raft.term());
+                        *bound = (*bound).min(node.raft.term());
                         let seen = self
                             .applied
                             .entry(e.index)
@@ -178,20 +202,40 @@ impl Sim {
                     "two leaders in term {}",
                     r.term()
                 );
-                // Leader completeness: it holds every entry applied anywhere.
+                // Leader completeness: a leader of a term after an entry's commit holds it.
                 // (The most recent ones: checking all would make the run quadratic.)
                 for (index, (term, _)) in self.applied.range(..=r.last_index()).rev().take(64) {
-                    if let Some(t) = r.term_at(*index) {
-                        assert_eq!(t, *term, "leader {id} lacks applied entry {index}");
+                    let committed_before = self
+                        .commit_term_bound
+                        .get(index)
+                        .is_some_and(|bound| *bound < r.term());
+                    if let Some(t) = r.term_at(*index).filter(|_| committed_before) {
+                        assert_eq!(
+                            t,
+                            *term,
+                            "seed {}: leader {id} of term {} lacks applied entry {index}",
+                            self.seed,
+                            r.term()
+                        );
                     }
                 }
             }
-            assert!(r.applied_index() <= r.commit_index() || r.applied_index() <= r.last_index());
+            assert!(
+                r.applied_index() <= r.commit_index(),
+                "applied beyond commit on {id}"
+            );
             assert!(
                 r.commit_index() <= r.last_index(),
                 "commit beyond log on {id}"
             );
         }
+    }
+
+    /// Node `id`'s clock: its rate differs from the others' by up to 3% (well inside the
+    /// lease's drift margin).
+    fn clock(&self, id: NodeId) -> Instant {
+        let rate = self.clock_rate.get(&id).copied().unwrap_or(1000);
+        Instant::from_micros(self.now.as_micros() / 1000 * rate)
     }
 
     fn linked(&self, a: NodeId, b: NodeId) -> bool {
@@ -213,7 +257,7 @@ impl Sim {
                 }
                 let up = self.nodes.get(&to).is_some_and(|n| n.up);
                 if up && self.linked(from, to) {
-                    let now = self.now;
+                    let now = self.clock(to);
                     if let Some(node) = self.nodes.get_mut(&to) {
                         node.raft.handle_message(now, from, msg);
                     }
@@ -222,7 +266,7 @@ impl Sim {
             }
             40..=59 => {
                 let id = pick(&mut self.rng);
-                let now = self.now;
+                let now = self.clock(id);
                 // A driver syncs whatever has queued up, then reports the last token.
                 if let Some(node) = self.nodes.get_mut(&id).filter(|n| n.up) {
                     let count = self.rng.range(1, node.persists.len() as u64 + 1) as usize;
@@ -242,8 +286,8 @@ impl Sim {
             }
             60..=74 => {
                 self.now += Duration::from_millis(self.rng.below(8));
-                let now = self.now;
                 for id in &ids {
+                    let now = self.clock(*id);
                     if let Some(node) = self.nodes.get_mut(id).filter(|n| n.up) {
                         node.raft.handle_timeout(now);
                     }
@@ -259,7 +303,7 @@ impl Sim {
                 if let Some((&id, _)) = leader {
                     self.proposals += 1;
                     let data = Bytes::from(format!("c{}", self.proposals));
-                    let now = self.now;
+                    let now = self.clock(id);
                     if let Some(node) = self.nodes.get_mut(&id) {
                         let _ = node.raft.propose(now, data);
                     }
@@ -268,7 +312,7 @@ impl Sim {
             }
             87..=89 => {
                 let id = pick(&mut self.rng);
-                let now = self.now;
+                let now = self.clock(id);
                 if let Some(node) = self.nodes.get_mut(&id).filter(|n| n.up) {
                     let applied = node.raft.applied_index();
                     let data = Bytes::from(node.state.join(","));
@@ -279,7 +323,7 @@ impl Sim {
             90..=91 if faults => {
                 let from = pick(&mut self.rng);
                 let to = pick(&mut self.rng);
-                let now = self.now;
+                let now = self.clock(from);
                 if let Some(node) = self.nodes.get_mut(&from).filter(|n| n.up) {
                     let _ = node.raft.transfer_leadership(now, to);
                 }
@@ -325,7 +369,7 @@ impl Sim {
         let read = ReadId(self.rng.next_u64());
         let floor = self.max_commit();
         self.reads.insert(read, floor);
-        let now = self.now;
+        let now = self.clock(id);
         if let Some(node) = self.nodes.get_mut(&id).filter(|n| n.up) {
             node.raft.read_index(now, read);
         }
@@ -334,8 +378,8 @@ impl Sim {
 
     fn check_lease_read(&mut self) {
         let floor = self.max_commit();
-        for node in self.nodes.values().filter(|n| n.up) {
-            if let Ok(index) = node.raft.lease_read(self.now) {
+        for (id, node) in self.nodes.iter().filter(|(_, n)| n.up) {
+            if let Ok(index) = node.raft.lease_read(self.clock(*id)) {
                 assert!(
                     index >= floor,
                     "lease read at {index} misses commit {floor}"
@@ -347,12 +391,15 @@ impl Sim {
 
     /// Add the spare server, or remove a random follower (keeping at least three voters).
     fn change_membership(&mut self) {
-        let now = self.now;
-        let Some((&id, leader)) = self
+        let leader = self
             .nodes
-            .iter_mut()
-            .find(|(_, n)| n.up && n.raft.role() == Role::Leader)
-        else {
+            .iter()
+            .find(|(_, n)| n.up && n.raft.role() == Role::Leader);
+        let Some(id) = leader.map(|(id, _)| *id) else {
+            return;
+        };
+        let now = self.clock(id);
+        let Some(leader) = self.nodes.get_mut(&id) else {
             return;
         };
         let members: Vec<NodeId> = leader.raft.membership().servers.keys().copied().collect();
@@ -381,10 +428,11 @@ impl Sim {
 
     fn restart(&mut self, id: NodeId) {
         let seed = self.rng.next_u64();
-        let now = self.now;
+        let now = self.clock(id);
+        let config = config(id, self.variant);
         if let Some(node) = self.nodes.get_mut(&id).filter(|n| !n.up) {
             node.state.clear();
-            node.raft = Raft::new(config(id), node.disk.recovered(), Rng::new(seed), now);
+            node.raft = Raft::new(config, node.disk.recovered(), Rng::new(seed), now);
             node.up = true;
         }
         self.drain(id);
@@ -392,7 +440,7 @@ impl Sim {
 }
 
 fn run(seed: u64, size: u64) -> Coverage {
-    let mut sim = Sim::new(seed, size);
+    let mut sim = Sim::new(seed, size, seed / 2 % 4);
     for id in sim.nodes.keys().copied().collect::<Vec<_>>() {
         sim.drain(id);
     }
