@@ -155,6 +155,26 @@ fn execute(cluster: &mut Cluster, command: &str) -> Vec<String> {
             cluster.isolate(target);
             Vec::new()
         }
+        "partition" => {
+            // The listed nodes on one side, everyone else on the other.
+            let side: Vec<NodeId> = args
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .map(NodeId)
+                .collect();
+            let others: Vec<NodeId> = cluster
+                .nodes
+                .keys()
+                .copied()
+                .filter(|n| !side.contains(n))
+                .collect();
+            for &a in &side {
+                for &b in &others {
+                    cluster.cut(a, b);
+                }
+            }
+            Vec::new()
+        }
         "cut" => {
             cluster.cut(target, id(args.get(1)));
             Vec::new()

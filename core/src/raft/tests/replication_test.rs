@@ -62,6 +62,38 @@ fn follower_persists_append_then_acks_and_applies() {
 }
 
 #[test]
+fn follower_acks_and_applies_only_after_the_entries_are_durable() {
+    let mut r = follower(2);
+    let now = r.poll_timeout().unwrap();
+    let blank = entry(2, 2, EntryPayload::Blank);
+    r.handle_message(now, NodeId(1), append(2, (1, 1), vec![blank], 2));
+    let token = persist_token(&drain(&mut r));
+    r.handle_persisted(now, token);
+    drain(&mut r);
+    let a = command(3, 2, "a");
+    r.handle_message(now, NodeId(1), append(2, (2, 2), vec![a.clone()], 3));
+    assert_eq!(
+        drain(&mut r),
+        vec![persist(
+            2,
+            LogWrite {
+                entries: vec![a.clone()],
+                hard_state: hard_state(2, None, 3),
+                ..LogWrite::default()
+            }
+        )]
+    );
+    r.handle_persisted(now, IoToken(2));
+    assert_eq!(
+        drain(&mut r),
+        vec![
+            send(1, append_ok(2, 1, 3)),
+            Action::Apply { entries: vec![a] },
+        ]
+    );
+}
+
+#[test]
 fn follower_rejects_stale_term_append_with_its_term() {
     let mut r = follower(2);
     let now = r.poll_timeout().unwrap();
