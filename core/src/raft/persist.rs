@@ -12,8 +12,8 @@ pub(crate) enum AfterPersist {
     Send(NodeId, Message),
     /// The candidate's vote for itself in this term is durable: count it.
     SelfVote(Term),
-    /// A snapshot this node took is durable: keep it and drop the log it covers.
-    SnapshotTaken(Snapshot),
+    /// A snapshot this node took is durable: keep it and compact the log through the index.
+    SnapshotTaken(Snapshot, Option<(LogIndex, Term)>),
     /// A snapshot received from the leader is durable: restore the state machine from it.
     SnapshotInstalled(Snapshot),
 }
@@ -71,12 +71,12 @@ impl Raft {
     }
 
     /// A snapshot to install; sealed in its own write ahead of anything later.
-    pub(super) fn stage_snapshot(&mut self, snapshot: Snapshot, compact_through: LogIndex) {
+    pub(super) fn stage_snapshot(&mut self, snapshot: Snapshot, compact_through: Option<LogIndex>) {
         if !self.staged.is_empty() {
             self.flush();
         }
         self.staged.write.snapshot = Some(snapshot);
-        self.staged.write.compact_through = Some(compact_through);
+        self.staged.write.compact_through = compact_through;
         self.staged.log_dirty = true;
     }
 
@@ -161,7 +161,9 @@ impl Raft {
         match then {
             AfterPersist::Send(to, msg) => self.send(to, msg),
             AfterPersist::SelfVote(term) => self.count_self_vote(term),
-            AfterPersist::SnapshotTaken(snapshot) => self.on_snapshot_taken(snapshot),
+            AfterPersist::SnapshotTaken(snapshot, compact) => {
+                self.on_snapshot_taken(snapshot, compact)
+            }
             AfterPersist::SnapshotInstalled(snapshot) => self.on_snapshot_installed(snapshot),
         }
     }
