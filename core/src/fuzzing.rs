@@ -93,3 +93,12 @@ where
         );
     }
 }
+
+/// Decodes every WAL record in `data` (torn tails and corruption must be errors, not panics).
+pub use crate::wire::record::fuzz_records as wal_record;
+
+/// Parses `data` as HTTP requests, whole and split in two reads; both must agree.
+pub use crate::api::http::fuzz_request as http_request;
+
+/// Parses `data` as a query string; encoding and re-parsing must give the same pairs.
+pub use crate::api::http::fuzz_query as http_query;

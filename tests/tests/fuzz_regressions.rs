@@ -20,6 +20,9 @@ const TARGETS: &[(&str, ReplayBody)] = &[
     ("decode_raft_message", fuzzing::decode_raft_message),
     ("decode_command", fuzzing::decode_command),
     ("restore_state", fuzzing::restore_state),
+    ("wal_record", fuzzing::wal_record),
+    ("http_request", fuzzing::http_request),
+    ("http_query", fuzzing::http_query),
 ];
 
 fn fuzz_dir() -> PathBuf {
