@@ -4,6 +4,7 @@ mod addresses;
 mod banner;
 mod config;
 mod disk;
+mod http_backend;
 mod identity;
 mod timings;
 
@@ -13,6 +14,7 @@ pub use identity::is_uuid;
 use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_signal::{Signal, Signals};
@@ -22,6 +24,7 @@ use synod_core::ids::{NodeId, Term};
 use synod_core::node::{Node, NodeConfig};
 use synod_core::raft::{Membership, Recovered};
 
+use crate::http::server::{Server, ServerConfig};
 use crate::shell::log::Log;
 use crate::shell::smol_env::SmolEnv;
 use crate::shell::{Env, Listener, NodeHandle, Shell, ShellConfig, StopReason};
@@ -118,7 +121,7 @@ async fn serve(
         &log,
     )?;
     let (shell, handle) = Shell::new(env.clone(), node, disk, durable, shell_config, log.clone());
-    start_http_api(&config, handle.clone(), &log);
+    start_http_api(&env, &config, handle.clone(), &log).await?;
     log.info(
         "agent",
         format_args!(
@@ -221,13 +224,23 @@ fn is_fresh(recovered: &Recovered) -> bool {
 /// ServerConfig { datacenter, .. })` then spawn `server.run()`, where `backend` implements
 /// `crate::http::Backend` over [`NodeHandle`] (`request`, `status`, and `applied_past` for
 /// `wait_kv`). That adapter is not written yet, so nothing listens on the HTTP port.
-fn start_http_api(config: &AgentConfig, handle: NodeHandle, log: &Log) {
-    drop(handle);
-    log.warn(
-        "agent.http",
-        format_args!(
-            "HTTP API not started on {}:{}: no HTTP backend over the node yet",
-            config.client, config.http_port
-        ),
-    );
+async fn start_http_api(
+    env: &SmolEnv,
+    config: &AgentConfig,
+    handle: NodeHandle,
+    log: &Log,
+) -> Result<(), AgentError> {
+    let addr = SocketAddr::new(config.client, config.http_port);
+    let server_config = ServerConfig {
+        datacenter: config.datacenter.clone(),
+        seed: handle.status().id.0,
+        ..ServerConfig::default()
+    };
+    let backend = Arc::new(http_backend::NodeBackend::new(handle));
+    let server = Server::bind(addr, backend, server_config)
+        .await
+        .map_err(|e| AgentError(format!("failed to listen for HTTP on {addr}: {e}")))?;
+    log.info("agent.http", format_args!("HTTP API listening on {addr}"));
+    env.spawn(server.run());
+    Ok(())
 }

@@ -154,6 +154,12 @@ impl Agent {
         self.wait_exit(limit)
     }
 
+    /// Kills the agent with SIGKILL (no chance to clean up) and reaps it.
+    pub(crate) fn kill_hard(mut self) {
+        self.child.kill().expect("SIGKILL synod");
+        self.child.wait().expect("reap synod");
+    }
+
     /// Waits up to `limit` for the agent to exit; its status and everything it printed.
     pub(crate) fn wait_exit(mut self, limit: Duration) -> (ExitStatus, Vec<String>) {
         let deadline = Instant::now() + limit;
