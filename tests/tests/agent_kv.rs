@@ -116,7 +116,7 @@ fn acknowledged_writes_survive_kill_9_and_restart() {
     let dir = temp_dir("kill9");
     let data_dir = format!("-data-dir={}", dir.display());
     let ports = Ports::free();
-    let mut agent = start(&["-server", "-bootstrap", &data_dir], &ports);
+    let agent = start(&["-server", "-bootstrap", &data_dir], &ports);
     for i in 0..50 {
         let path = format!("/v1/kv/durable/{i:02}");
         assert_eq!(
