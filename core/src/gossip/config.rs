@@ -27,6 +27,8 @@ pub struct Config {
     pub awareness_max_multiplier: u32,
     /// Failed members still receive gossip for this long (so they can refute).
     pub gossip_to_the_dead_time: Duration,
+    /// How often Serf-style reconnect may push-pull with a failed member.
+    pub reconnect_interval: Duration,
     /// Failed and left members are reaped from the member list after this long.
     pub reconnect_timeout: Duration,
     /// A reaped member's name is remembered this long, so stale messages cannot resurrect it.
@@ -57,6 +59,7 @@ impl Config {
             push_pull_interval: Duration::from_secs(30),
             awareness_max_multiplier: 8,
             gossip_to_the_dead_time: Duration::from_secs(30),
+            reconnect_interval: Duration::from_secs(30),
             reconnect_timeout: Duration::from_secs(72 * 3600),
             tombstone_timeout: Duration::from_secs(60),
             packet_budget: 1400,

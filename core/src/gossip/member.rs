@@ -71,6 +71,7 @@ pub struct Member {
 /// A reaped member's name, remembered briefly so stale news cannot bring it back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Tombstone {
+    pub(super) addr: Addr,
     pub(super) incarnation: Incarnation,
     pub(super) until: Instant,
 }
@@ -305,6 +306,7 @@ impl Gossip {
             self.tombstones.insert(
                 name,
                 Tombstone {
+                    addr: member.addr,
                     incarnation: member.incarnation,
                     until: now + self.config.tombstone_timeout,
                 },

@@ -138,6 +138,7 @@ pub struct Gossip {
     next_probe: Instant,
     next_gossip: Instant,
     next_push_pull: Instant,
+    next_reconnect: Instant,
     next_maintenance: Instant,
     actions: VecDeque<Action>,
 }
@@ -150,6 +151,7 @@ impl Gossip {
         let next_probe = stagger(&mut rng, config.probe_interval);
         let next_gossip = stagger(&mut rng, config.gossip_interval);
         let next_push_pull = now + config.push_pull_interval;
+        let next_reconnect = stagger(&mut rng, config.reconnect_interval);
         let me = Member {
             name: local.name.clone(),
             addr: local.addr,
@@ -180,6 +182,7 @@ impl Gossip {
             next_probe,
             next_gossip,
             next_push_pull,
+            next_reconnect,
             next_maintenance: now + MAINTENANCE_INTERVAL,
             actions: VecDeque::new(),
         };
@@ -306,6 +309,9 @@ impl Gossip {
         if now >= self.next_push_pull {
             self.push_pull_tick(now);
         }
+        if now >= self.next_reconnect {
+            self.reconnect_tick(now);
+        }
         if now >= self.next_maintenance {
             self.next_maintenance = now + MAINTENANCE_INTERVAL;
             self.reap(now);
@@ -323,6 +329,7 @@ impl Gossip {
             .next_probe
             .min(self.next_gossip)
             .min(self.next_push_pull)
+            .min(self.next_reconnect)
             .min(self.next_maintenance);
         if let Some(p) = &self.probe {
             if !p.indirect_sent {

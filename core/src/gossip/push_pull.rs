@@ -49,7 +49,7 @@ impl Gossip {
             .collect();
         states.extend(self.tombstones.iter().map(|(name, t)| PushNodeState {
             name: name.clone(),
-            addr: to,
+            addr: t.addr,
             incarnation: t.incarnation,
             status: MemberStatus::Failed,
             tags: Default::default(),
@@ -66,7 +66,8 @@ impl Gossip {
         self.push_action(super::Action::SendStream { to, bytes });
     }
 
-    /// Merges a received push-pull, answering it first unless it is itself an answer.
+    /// Merges a received push-pull, then answers it (unless it is itself an answer) so the
+    /// answer already carries any refutation the merge caused.
     pub(super) fn on_push_pull(
         &mut self,
         now: Instant,
@@ -74,9 +75,6 @@ impl Gossip {
         states: Vec<PushNodeState>,
     ) {
         self.events.witness(header.event_ltime);
-        if !header.reply {
-            self.send_push_pull(header.from_addr, true, false);
-        }
         for s in states {
             match s.status {
                 MemberStatus::Alive => self.on_alive(
@@ -95,5 +93,29 @@ impl Gossip {
                 }
             }
         }
+        if !header.reply {
+            self.send_push_pull(header.from_addr, true, false);
+        }
+    }
+
+    /// Serf's reconnect: now and then push-pull with a failed member, so pools split by a
+    /// partition find each other again once it heals. The chance is failed/alive members.
+    pub(super) fn reconnect_tick(&mut self, now: Instant) {
+        self.next_reconnect = now + self.config.reconnect_interval;
+        if self.leaving {
+            return;
+        }
+        let failed: Vec<Addr> = self
+            .members
+            .values()
+            .filter(|m| m.status == MemberStatus::Failed)
+            .map(|m| m.addr)
+            .collect();
+        let alive = self.members.values().filter(|m| m.status.is_live()).count();
+        if failed.is_empty() || self.rng.unit() > failed.len() as f64 / alive.max(1) as f64 {
+            return;
+        }
+        let to = failed[self.rng.below(failed.len() as u64) as usize];
+        self.send_push_pull(to, false, false);
     }
 }

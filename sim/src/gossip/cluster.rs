@@ -140,6 +140,55 @@ impl Cluster {
         id
     }
 
+    /// Adds `n` nodes joining one by one through node 0 (200 ms apart) and runs until every
+    /// node sees all of them live, or `deadline` of simulated time passed. True when formed.
+    pub fn form_pool(
+        &mut self,
+        n: usize,
+        config: &Config,
+        keyring: Option<&Keyring>,
+        deadline: Duration,
+        observe: &mut impl FnMut(Instant, NodeId, &Event),
+    ) -> bool {
+        let first = self.nodes.len();
+        for k in 0..n {
+            let i = self.add_node(config.clone(), keyring.cloned());
+            if k > 0 {
+                self.join(i, &[first], observe);
+            }
+            self.run_for(Duration::from_millis(200), observe);
+        }
+        let until = self.now + deadline;
+        while self.now < until {
+            self.run_for(Duration::from_millis(500), observe);
+            if (first..first + n).all(|i| self.live_members(i) == n) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Restarts node `i` from scratch (incarnation 0, empty member list), joining via `seeds`.
+    pub fn restart(
+        &mut self,
+        i: NodeId,
+        config: Config,
+        seeds: &[NodeId],
+        observe: &mut impl FnMut(Instant, NodeId, &Event),
+    ) {
+        let node = &self.nodes[i];
+        let local = LocalNode {
+            name: Cluster::name(i),
+            addr: node.addr,
+            tags: node.gossip.local().tags.clone(),
+        };
+        let rng = Rng::for_node(self.seed ^ self.now.as_micros(), i as u64);
+        self.nodes[i].gossip = Gossip::new(self.now, local, config, rng);
+        self.nodes[i].crashed = false;
+        self.nodes[i].scheduled = None;
+        self.join(i, seeds, observe);
+    }
+
     /// Node `i` joins through `seeds`.
     pub fn join(
         &mut self,
