@@ -91,10 +91,12 @@ impl Gossip {
 
     /// Runs the in-flight probe's and the relayed probes' deadlines.
     pub(super) fn probe_timers(&mut self, now: Instant) {
-        if let Some(p) = &self.probe {
-            if !p.indirect_sent && now >= p.indirect_at {
-                self.send_indirect_probes();
-            }
+        if self
+            .probe
+            .as_ref()
+            .is_some_and(|p| !p.indirect_sent && now >= p.indirect_at)
+        {
+            self.send_indirect_probes();
         }
         if self.probe.as_ref().is_some_and(|p| now >= p.deadline) {
             self.fail_probe(now);

@@ -462,7 +462,7 @@ fn live_member_keeps_its_name_against_another_address() {
         incarnation: 3,
         tags: Tags::new(),
     });
-    deliver(&mut g, at(1), 9, &[impostor.clone()]);
+    deliver(&mut g, at(1), 9, std::slice::from_ref(&impostor));
     let existing = g.member(&name(2)).cloned().expect("listed");
     assert_eq!(existing.addr, addr(2));
     assert_eq!(
