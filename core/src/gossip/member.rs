@@ -226,6 +226,7 @@ impl Gossip {
     ) {
         if name == self.name {
             if !self.leaving && incarnation >= self.local().incarnation {
+                self.awareness.apply_delta(1);
                 self.refute(now, incarnation);
             }
             return;

@@ -32,7 +32,13 @@ fn parse_args() -> Result<BenchOptions, String> {
 
 fn main() {
     match parse_args() {
-        Ok(opts) => println!("{}", run_benchmark(&opts)),
+        Ok(opts) => {
+            let report = run_benchmark(&opts);
+            if !report.formed {
+                eprintln!("gossip: warning: the pool never fully formed; figures are suspect");
+            }
+            println!("{report}");
+        }
         Err(e) => {
             eprintln!("gossip: {e}\nusage: gossip --nodes N --loss P --seed S [--no-lifeguard]");
             std::process::exit(2);
