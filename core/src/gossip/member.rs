@@ -164,10 +164,7 @@ impl Gossip {
         from: &str,
     ) {
         if name == self.name {
-            if incarnation >= self.local().incarnation && !self.leaving {
-                self.awareness.apply_delta(1);
-                self.refute(now, incarnation);
-            }
+            self.on_accusation(now, incarnation);
             return;
         }
         let n = self.members.len();
@@ -225,10 +222,7 @@ impl Gossip {
         from: &str,
     ) {
         if name == self.name {
-            if !self.leaving && incarnation >= self.local().incarnation {
-                self.awareness.apply_delta(1);
-                self.refute(now, incarnation);
-            }
+            self.on_accusation(now, incarnation);
             return;
         }
         let Some(member) = self.members.get_mut(name) else {
@@ -272,6 +266,23 @@ impl Gossip {
             self.suspicions.remove(&name);
             let me = self.name.clone();
             self.on_dead(now, &name, incarnation, &me);
+        }
+    }
+
+    /// Someone suspects us or declared us dead at `incarnation`.
+    fn on_accusation(&mut self, now: Instant, incarnation: Incarnation) {
+        if self.leaving {
+            return;
+        }
+        if incarnation >= self.local().incarnation {
+            // Lifeguard: being accused hints that we are the slow one.
+            self.awareness.apply_delta(1);
+            self.refute(now, incarnation);
+        } else {
+            // The accuser missed our last refutation: spread it again, no new incarnation.
+            let name = self.name.clone();
+            let alive = self.local_alive();
+            self.queue_member_broadcast(&name, Message::Alive(alive));
         }
     }
 

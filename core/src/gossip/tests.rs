@@ -643,3 +643,21 @@ fn leave_broadcasts_left_at_current_incarnation_and_stops_probing() {
     );
     assert_eq!(g.local().incarnation, 0);
 }
+
+#[test]
+fn stale_accusation_respreads_current_alive_without_new_incarnation() {
+    let mut g = node_with_peers(Config::lan(), 3);
+    let suspect = |incarnation| Message::Suspect {
+        name: name(1),
+        incarnation,
+        from: name(2),
+    };
+    deliver(&mut g, at(5), 2, &[suspect(0)]);
+    settle(&mut g);
+    deliver(&mut g, at(6), 3, &[suspect(0)]);
+    assert_eq!(g.local().incarnation, 1);
+    assert_eq!(
+        g.broadcasts.take(1400, 0, 10),
+        vec![encode_message(&alive(1, 1))]
+    );
+}
