@@ -1,7 +1,13 @@
 //! memberlist's transmit-limited queue: broadcasts piggyback on outgoing datagrams, the
 //! least-transmitted first, each sent at most `retransmit_mult × ceil(log10(N+1))` times; a newer
-//! broadcast about the same subject replaces the queued one.
+//! broadcast about the same subject replaces the queued one. Also the packing of outgoing
+//! datagrams: primary messages first, then as many broadcasts as the budget allows.
 
+use super::codec::{Message, compound_len, encode_compound, encode_message};
+use super::keyring::ENCRYPTION_OVERHEAD;
+use super::member::Addr;
+use super::{Action, Gossip};
+use crate::time::Instant;
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
@@ -98,6 +104,55 @@ impl BroadcastQueue {
         if let Some(slot) = self.by_key.remove(key) {
             self.queue.remove(&slot);
         }
+    }
+}
+
+impl Gossip {
+    /// Sends piggybacked broadcasts to a few random members.
+    pub(super) fn gossip_tick(&mut self, now: Instant) {
+        self.next_gossip = now + self.config.gossip_interval;
+        let dead_grace = self.config.gossip_to_the_dead_time;
+        let me = self.name.clone();
+        let targets = self.random_members(self.config.gossip_nodes, |m| {
+            m.name != me && (m.status.is_live() || now < m.status_since + dead_grace)
+        });
+        for name in targets {
+            let Some(addr) = self.members.get(&name).map(|m| m.addr) else {
+                continue;
+            };
+            if !self.send_packet(addr, &[]) {
+                return;
+            }
+        }
+    }
+
+    /// Sends `primary` plus as many broadcasts as fit. With nothing to send, sends nothing and
+    /// returns false.
+    pub(super) fn send_packet(&mut self, to: Addr, primary: &[Message]) -> bool {
+        let mut encoded: Vec<Vec<u8>> = primary.iter().map(encode_message).collect();
+        let used: usize = encoded.iter().map(Vec::len).sum();
+        // Reserve the largest count prefix a datagram can need.
+        let room = self
+            .datagram_budget()
+            .saturating_sub(compound_len(usize::from(u16::MAX), used));
+        let limit = self.config.retransmit_limit(self.members.len());
+        encoded.extend(self.broadcasts.take(room, 0, limit));
+        if encoded.is_empty() {
+            return false;
+        }
+        let bytes = self.seal(encode_compound(&encoded));
+        self.push_action(Action::SendDatagram { to, bytes });
+        true
+    }
+
+    /// Bytes a plaintext datagram may use once encryption overhead is accounted for.
+    pub(super) fn datagram_budget(&self) -> usize {
+        let overhead = if self.keyring.is_some() {
+            ENCRYPTION_OVERHEAD
+        } else {
+            0
+        };
+        self.config.packet_budget.saturating_sub(overhead)
     }
 }
 

@@ -408,53 +408,6 @@ impl Gossip {
         }
     }
 
-    /// Sends piggybacked broadcasts to a few random members.
-    fn gossip_tick(&mut self, now: Instant) {
-        self.next_gossip = now + self.config.gossip_interval;
-        let dead_grace = self.config.gossip_to_the_dead_time;
-        let me = self.name.clone();
-        let targets = self.random_members(self.config.gossip_nodes, |m| {
-            m.name != me && (m.status.is_live() || now < m.status_since + dead_grace)
-        });
-        for name in targets {
-            let Some(addr) = self.members.get(&name).map(|m| m.addr) else {
-                continue;
-            };
-            if !self.send_packet(addr, &[]) {
-                return;
-            }
-        }
-    }
-
-    /// Sends `primary` plus as many broadcasts as fit. With nothing to send, sends nothing and
-    /// returns false.
-    fn send_packet(&mut self, to: Addr, primary: &[Message]) -> bool {
-        let mut encoded: Vec<Vec<u8>> = primary.iter().map(encode_message).collect();
-        let used: usize = encoded.iter().map(Vec::len).sum();
-        // Reserve the largest count prefix a datagram can need.
-        let room = self
-            .datagram_budget()
-            .saturating_sub(compound_len(usize::from(u16::MAX), used));
-        let limit = self.config.retransmit_limit(self.members.len());
-        encoded.extend(self.broadcasts.take(room, 0, limit));
-        if encoded.is_empty() {
-            return false;
-        }
-        let bytes = self.seal(encode_compound(&encoded));
-        self.push_action(Action::SendDatagram { to, bytes });
-        true
-    }
-
-    /// Bytes a plaintext datagram may use once encryption overhead is accounted for.
-    fn datagram_budget(&self) -> usize {
-        let overhead = if self.keyring.is_some() {
-            ENCRYPTION_OVERHEAD
-        } else {
-            0
-        };
-        self.config.packet_budget.saturating_sub(overhead)
-    }
-
     fn seal(&mut self, plain: Vec<u8>) -> Vec<u8> {
         match &self.keyring {
             Some(k) => k.encrypt(&plain, &mut self.rng),

@@ -168,7 +168,8 @@ impl Cluster {
         false
     }
 
-    /// Restarts node `i` from scratch (incarnation 0, empty member list), joining via `seeds`.
+    /// Restarts node `i` from scratch (incarnation 0, empty member list, no keyring), joining
+    /// via `seeds`.
     pub fn restart(
         &mut self,
         i: NodeId,
