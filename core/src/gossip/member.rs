@@ -179,8 +179,8 @@ impl Gossip {
             incarnation,
             from: from.to_owned(),
         };
-        if member.status == MemberStatus::Suspect {
-            member.incarnation = incarnation;
+        // At a newer incarnation the member refuted the old suspicion: start a fresh one below.
+        if member.status == MemberStatus::Suspect && incarnation == member.incarnation {
             let confirmed = self
                 .suspicions
                 .get_mut(name)

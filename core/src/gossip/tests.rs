@@ -661,3 +661,19 @@ fn stale_accusation_respreads_current_alive_without_new_incarnation() {
         vec![encode_message(&alive(1, 1))]
     );
 }
+
+#[test]
+fn suspicion_at_newer_incarnation_restarts_the_timer() {
+    let mut g = node_with_peers(Config::lan(), 5);
+    let suspect = |incarnation, from| Message::Suspect {
+        name: name(2),
+        incarnation,
+        from: name(from),
+    };
+    deliver(&mut g, at(0), 3, &[suspect(1, 3)]);
+    deliver(&mut g, at(30_000), 4, &[suspect(2, 4)]);
+    let s = g.suspicion(&name(2)).expect("suspected");
+    // A fresh 24 s timer from the newer suspicion, not the old one shortened by a confirmation.
+    assert_eq!((s.confirmations(), s.deadline()), (0, at(54_000)));
+    assert_eq!(g.member(&name(2)).map(|m| m.incarnation), Some(2));
+}
