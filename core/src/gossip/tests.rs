@@ -677,3 +677,34 @@ fn suspicion_at_newer_incarnation_restarts_the_timer() {
     assert_eq!((s.confirmations(), s.deadline()), (0, at(54_000)));
     assert_eq!(g.member(&name(2)).map(|m| m.incarnation), Some(2));
 }
+
+#[test]
+fn push_pull_echo_of_our_suspicion_is_not_a_confirmation() {
+    let mut g = node_with_peers(Config::lan(), 5);
+    let start = g.next_probe;
+    g.handle_timeout(start);
+    let target = probe_target(&drain(&mut g));
+    g.handle_timeout(start + Duration::from_secs(1));
+    assert_eq!(g.suspicion(&target).map(|s| s.confirmations()), Some(0));
+    let echo = StreamMessage::PushPull {
+        from: name(2),
+        from_addr: addr(2),
+        reply: true,
+        join: false,
+        event_ltime: 0,
+        states: vec![PushNodeState {
+            name: target.clone(),
+            addr: addr_of(&target),
+            incarnation: 0,
+            status: MemberStatus::Suspect,
+            tags: Tags::new(),
+        }],
+    };
+    g.handle_stream(
+        start + Duration::from_secs(2),
+        addr(2),
+        &encode_stream(&echo),
+    )
+    .expect("decodes");
+    assert_eq!(g.suspicion(&target).map(|s| s.confirmations()), Some(0));
+}
