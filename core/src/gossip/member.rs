@@ -155,7 +155,7 @@ impl Gossip {
         }
     }
 
-    /// Merges a suspicion raised by `from`.
+    /// Merges a suspicion raised by `from` (first-hand: it counts as a confirmation).
     pub(super) fn on_suspect(
         &mut self,
         now: Instant,
@@ -163,6 +163,23 @@ impl Gossip {
         incarnation: Incarnation,
         from: &str,
     ) {
+        self.suspect(now, name, incarnation, Some(from));
+    }
+
+    /// Merges a suspicion seen in someone's full state. That is hearsay: the state may just
+    /// echo a suspicion we (or a slow node) raised, so it starts a local timer in our own name but
+    /// neither confirms a running suspicion nor is gossiped on (which would launder it into
+    /// "independent" confirmations elsewhere).
+    pub(super) fn on_suspect_hearsay(
+        &mut self,
+        now: Instant,
+        name: &str,
+        incarnation: Incarnation,
+    ) {
+        self.suspect(now, name, incarnation, None);
+    }
+
+    fn suspect(&mut self, now: Instant, name: &str, incarnation: Incarnation, from: Option<&str>) {
         if name == self.name {
             self.on_accusation(now, incarnation);
             return;
@@ -174,18 +191,19 @@ impl Gossip {
         if incarnation < member.incarnation || !member.status.is_live() {
             return;
         }
-        let msg = Message::Suspect {
+        let msg = from.map(|from| Message::Suspect {
             name: name.to_owned(),
             incarnation,
             from: from.to_owned(),
-        };
+        });
         // At a newer incarnation the member refuted the old suspicion: start a fresh one below.
         if member.status == MemberStatus::Suspect && incarnation == member.incarnation {
-            let confirmed = self
-                .suspicions
-                .get_mut(name)
-                .is_some_and(|s| s.confirm(from));
-            if confirmed {
+            let confirmed = from.is_some_and(|from| {
+                self.suspicions
+                    .get_mut(name)
+                    .is_some_and(|s| s.confirm(from))
+            });
+            if let Some(msg) = msg.filter(|_| confirmed) {
                 self.queue_member_broadcast(name, msg);
             }
             return;
@@ -193,9 +211,12 @@ impl Gossip {
         member.incarnation = incarnation;
         member.status = MemberStatus::Suspect;
         member.status_since = now;
-        let suspicion = self.new_suspicion(now, from, n);
+        let origin = from.unwrap_or(&self.name).to_owned();
+        let suspicion = self.new_suspicion(now, &origin, n);
         self.suspicions.insert(name.to_owned(), suspicion);
-        self.queue_member_broadcast(name, msg);
+        if let Some(msg) = msg {
+            self.queue_member_broadcast(name, msg);
+        }
     }
 
     fn new_suspicion(&self, now: Instant, from: &str, n: usize) -> Suspicion {

@@ -150,7 +150,7 @@ impl Gossip {
         let stagger = |rng: &mut Rng, d: Duration| now + rng.duration(Duration::ZERO, d);
         let next_probe = stagger(&mut rng, config.probe_interval);
         let next_gossip = stagger(&mut rng, config.gossip_interval);
-        let next_push_pull = now + config.push_pull_interval;
+        let next_push_pull = stagger(&mut rng, config.push_pull_interval);
         let next_reconnect = stagger(&mut rng, config.reconnect_interval);
         let me = Member {
             name: local.name.clone(),

@@ -87,12 +87,9 @@ impl Gossip {
                     },
                 ),
                 MemberStatus::Left => self.on_dead(now, &s.name, s.incarnation, &s.name),
-                // Someone else's verdict is only a suspicion here: we check for ourselves. It is
-                // raised in our own name (as memberlist does): a full state may just echo our own
-                // suspicion back, so it must not count as an independent confirmation.
+                // Someone else's verdict is only a suspicion here: we check for ourselves.
                 MemberStatus::Suspect | MemberStatus::Failed => {
-                    let me = self.name.clone();
-                    self.on_suspect(now, &s.name, s.incarnation, &me)
+                    self.on_suspect_hearsay(now, &s.name, s.incarnation)
                 }
             }
         }

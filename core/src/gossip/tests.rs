@@ -708,3 +708,33 @@ fn push_pull_echo_of_our_suspicion_is_not_a_confirmation() {
     .expect("decodes");
     assert_eq!(g.suspicion(&target).map(|s| s.confirmations()), Some(0));
 }
+
+#[test]
+fn push_pull_suspicion_starts_a_local_timer_without_gossiping_it() {
+    let mut g = node_with_peers(Config::lan(), 5);
+    let state = StreamMessage::PushPull {
+        from: name(2),
+        from_addr: addr(2),
+        reply: true,
+        join: false,
+        event_ltime: 0,
+        states: vec![PushNodeState {
+            name: name(3),
+            addr: addr(3),
+            incarnation: 0,
+            status: MemberStatus::Failed,
+            tags: Tags::new(),
+        }],
+    };
+    g.handle_stream(at(10), addr(2), &encode_stream(&state))
+        .expect("decodes");
+    assert_eq!(
+        g.member(&name(3)).map(|m| m.status),
+        Some(MemberStatus::Suspect)
+    );
+    assert_eq!(
+        g.suspicion(&name(3)).map(|s| s.deadline()),
+        Some(at(10) + Duration::from_secs(24))
+    );
+    assert_eq!(g.pending_broadcasts(), 0);
+}
