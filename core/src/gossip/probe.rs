@@ -49,18 +49,20 @@ impl Gossip {
         };
         let (addr, status, incarnation) = (member.addr, member.status, member.incarnation);
         let seq = self.next_seq();
-        let mut msgs = vec![Message::Ping {
-            seq,
-            target: target.clone(),
-        }];
+        let mut msgs = Vec::with_capacity(2);
         if status == MemberStatus::Suspect {
-            // Buddy system: tell the suspect first so it can refute at once.
+            // Buddy system: tell the suspect first so it can refute at once. Placed before the
+            // ping, so the refutation is already queued when the ack is built and rides on it.
             msgs.push(Message::Suspect {
                 name: target.clone(),
                 incarnation,
                 from: self.name.clone(),
             });
         }
+        msgs.push(Message::Ping {
+            seq,
+            target: target.clone(),
+        });
         self.send_packet(addr, &msgs);
         self.probe = Some(Probe {
             target,

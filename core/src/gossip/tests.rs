@@ -738,3 +738,61 @@ fn push_pull_suspicion_starts_a_local_timer_without_gossiping_it() {
     );
     assert_eq!(g.pending_broadcasts(), 0);
 }
+
+#[test]
+fn probing_a_suspect_tells_it_first_and_its_ack_carries_the_refutation() {
+    let mut prober = node_with_peers(Config::lan(), 1);
+    deliver(
+        &mut prober,
+        at(0),
+        2,
+        &[Message::Suspect {
+            name: name(2),
+            incarnation: 0,
+            from: name(3),
+        }],
+    );
+    settle(&mut prober);
+    prober.handle_timeout(prober.next_probe);
+    let Some(Action::SendDatagram { to, bytes }) = prober.poll_action() else {
+        panic!("expected the probe datagram");
+    };
+    assert_eq!(to, addr(2));
+    assert_eq!(
+        decode_packet(&bytes),
+        Ok(vec![
+            Message::Suspect {
+                name: name(2),
+                incarnation: 0,
+                from: name(1)
+            },
+            Message::Ping {
+                seq: 1,
+                target: name(2)
+            },
+        ])
+    );
+    let local = LocalNode {
+        name: name(2),
+        addr: addr(2),
+        tags: Tags::new(),
+    };
+    let mut suspect = Gossip::new(at(0), local, Config::lan(), Rng::new(9));
+    suspect
+        .handle_datagram(at(1), addr(1), &bytes)
+        .expect("decodes");
+    let out = drain(&mut suspect);
+    let ack = out.iter().find_map(|o| match o {
+        Out::Datagram(to, msgs) if *to == addr(1) && msgs[0] == Message::Ack { seq: 1 } => {
+            Some(msgs.clone())
+        }
+        _ => None,
+    });
+    let refutation = Message::Alive(AliveMessage {
+        name: name(2),
+        addr: addr(2),
+        incarnation: 1,
+        tags: Tags::new(),
+    });
+    assert!(ack.is_some_and(|msgs| msgs.contains(&refutation)));
+}
