@@ -275,7 +275,7 @@ impl Gossip {
         let plain = self.open(bytes)?;
         match decode_stream(&plain).map_err(GossipError::Decode)? {
             StreamMessage::PushPull {
-                from,
+                from: _,
                 from_addr,
                 reply,
                 join: _,
@@ -283,7 +283,6 @@ impl Gossip {
                 states,
             } => {
                 let header = PushPullHeader {
-                    from,
                     from_addr,
                     reply,
                     event_ltime,

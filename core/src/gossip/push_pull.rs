@@ -6,12 +6,11 @@
 
 use super::Gossip;
 use super::codec::{AliveMessage, PushNodeState, StreamMessage, encode_stream};
-use super::member::{Addr, MemberStatus, NodeName};
+use super::member::{Addr, MemberStatus};
 use crate::time::Instant;
 
 /// What a push-pull carries besides the member states.
 pub(super) struct PushPullHeader {
-    pub(super) from: NodeName,
     pub(super) from_addr: Addr,
     pub(super) reply: bool,
     pub(super) event_ltime: u64,
