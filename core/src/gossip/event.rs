@@ -84,7 +84,7 @@ impl Gossip {
         payload: &[u8],
         coalesce: bool,
     ) -> Result<(), UserEventError> {
-        self.observe_time(now);
+        let _ = self.observe_time(now);
         let probe = UserEvent {
             ltime: self.events.clock(),
             name: name.to_owned(),

@@ -204,7 +204,7 @@ impl Gossip {
 
     /// Contacts `addrs` with a push-pull; members arrive through the replies.
     pub fn join(&mut self, now: Instant, addrs: &[Addr]) {
-        self.observe_time(now);
+        let _ = self.observe_time(now);
         for addr in addrs {
             if *addr != self.addr {
                 self.send_push_pull(*addr, false, true);
@@ -215,7 +215,7 @@ impl Gossip {
     /// Leaves gracefully: broadcasts `Left` at our incarnation and stops probing. Keep driving
     /// the node for a few gossip intervals so the news spreads.
     pub fn leave(&mut self, now: Instant) {
-        self.observe_time(now);
+        let now = self.observe_time(now);
         if self.leaving {
             return;
         }
@@ -239,7 +239,7 @@ impl Gossip {
 
     /// Replaces our tags and announces them at a new incarnation.
     pub fn set_tags(&mut self, now: Instant, tags: Tags) {
-        self.observe_time(now);
+        let now = self.observe_time(now);
         let name = self.name.clone();
         if let Some(me) = self.members.get_mut(&name) {
             me.tags = tags;
@@ -255,7 +255,7 @@ impl Gossip {
         from: Addr,
         bytes: &[u8],
     ) -> Result<(), GossipError> {
-        self.observe_time(now);
+        let now = self.observe_time(now);
         let plain = self.open(bytes)?;
         let msgs = decode_packet(&plain).map_err(GossipError::Decode)?;
         for msg in msgs {
@@ -271,7 +271,7 @@ impl Gossip {
         _from: Addr,
         bytes: &[u8],
     ) -> Result<(), GossipError> {
-        self.observe_time(now);
+        let now = self.observe_time(now);
         let plain = self.open(bytes)?;
         match decode_stream(&plain).map_err(GossipError::Decode)? {
             StreamMessage::PushPull {
@@ -295,8 +295,7 @@ impl Gossip {
 
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.observe_time(now);
-        let now = self.now;
+        let now = self.observe_time(now);
         self.probe_timers(now);
         self.expire_suspicions(now);
         if now >= self.next_probe {
@@ -451,8 +450,10 @@ impl Gossip {
         }
     }
 
-    fn observe_time(&mut self, now: Instant) {
+    /// Clamps a driver's `now` so time never runs backwards inside the machine.
+    fn observe_time(&mut self, now: Instant) -> Instant {
         self.now = self.now.max(now);
+        self.now
     }
 
     fn emit(&mut self, event: Event) {
