@@ -67,12 +67,7 @@ impl Raft {
     }
 
     /// Add `id` as a learner; it is promoted to voter automatically once caught up.
-    pub fn add_server(
-        &mut self,
-        now: Instant,
-        id: NodeId,
-        addr: String,
-    ) -> Result<LogIndex, ProposeError> {
+    pub fn add_server(&mut self, now: Instant, id: NodeId, addr: String) -> Result<LogIndex, ProposeError> {
         let _ = (now, id, addr);
         unimplemented!("skeleton")
     }
