@@ -278,8 +278,10 @@ async fn start_http_api(
         return Ok(());
     };
     let addr = SocketAddr::new(config.client, port);
-    let mut limits = Limits::default();
-    limits.max_body = usize::try_from(config.kv_max_value_size).unwrap_or(usize::MAX);
+    let limits = Limits {
+        max_body: usize::try_from(config.kv_max_value_size).unwrap_or(usize::MAX),
+        ..Limits::default()
+    };
     let server_config = ServerConfig {
         datacenter: config.datacenter.clone(),
         seed: handle.status().id.0,
