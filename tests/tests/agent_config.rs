@@ -185,3 +185,30 @@ fn agent_self_reports_config_member_and_raft_stats() {
     let (status, _) = agent.terminate(Duration::from_secs(5));
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn raft_configuration_and_peer_removal_endpoints_answer_like_consul() {
+    let (http, server) = (free_port(), free_port());
+    let uuid = "5f2a1c3e-7b8d-4e9f-a0b1-c2d3e4f5a6b7";
+    let mut agent = Agent::start(&[
+        "-dev",
+        "-node=alpha",
+        &format!("-node-id={uuid}"),
+        &format!("-http-port={http}"),
+        &format!("-server-port={server}"),
+        "-dns-port=-1",
+    ]);
+    agent.wait_for("New leader elected", Duration::from_secs(10));
+    let (status, body) = get(http, "/v1/operator/raft/configuration");
+    assert_eq!(status, 200, "{body}");
+    let index: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let index = index["Index"].as_u64().expect("an Index");
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"Servers":[{{"ID":"{uuid}","Node":"alpha","Address":"127.0.0.1:{server}","Leader":true,"ProtocolVersion":"3","Voter":true}}],"Index":{index}}}"#
+        )
+    );
+    let (status, body) = get(http, "/v1/operator/raft/peer?id=x");
+    assert_eq!((status, body.as_str()), (405, "method GET not allowed"));
+}
