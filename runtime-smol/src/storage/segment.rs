@@ -1,7 +1,7 @@
 //! WAL segment files: naming, replaying one file's records, appending to the active one.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use synod_core::ids::LogIndex;
@@ -103,6 +103,13 @@ pub(super) fn replay(
                 visit(rec);
                 offset += consumed;
             }
+            // The last segment is preallocated: zeros after the last record are unused space.
+            Err(_) if is_last && bytes[offset..].iter().all(|&b| b == 0) => {
+                return Ok(ScanEnd {
+                    valid_len: offset as u64,
+                    torn: false,
+                });
+            }
             Err(RecordError::TornTail) if is_last => return Ok(torn_at(offset)),
             Err(RecordError::Corrupt(_)) if is_last && !later_batch_follows(bytes, offset) => {
                 return Ok(torn_at(offset));
@@ -115,7 +122,13 @@ pub(super) fn replay(
 
 /// Whether a valid record written by a batch that began after `damage` follows it.
 fn later_batch_follows(bytes: &[u8], damage: usize) -> bool {
-    (damage + 1..bytes.len()).any(|offset| {
+    // A valid record's header always holds a non-zero byte (the CRC of even an empty record is
+    // not zero), so none can start in a preallocated all-zero tail: don't scan it.
+    let data_end = bytes
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |last| last + 1);
+    (damage + 1..data_end).any(|offset| {
         record::decode_valid(&bytes[offset..])
             .and_then(|(payload, _)| wal_record::decode(payload).ok())
             .is_some_and(|(batch_start, _)| batch_start > damage as u64)
@@ -143,13 +156,20 @@ pub(super) struct ActiveSegment {
 }
 
 impl ActiveSegment {
-    /// Creates a new, empty segment and makes its directory entry durable.
-    pub(super) fn create(dir: &Path, info: &SegmentInfo) -> Result<Self, StorageError> {
+    /// Creates a new, empty segment of `preallocate` reserved bytes and makes its directory
+    /// entry durable.
+    pub(super) fn create(
+        dir: &Path,
+        info: &SegmentInfo,
+        preallocate: u64,
+    ) -> Result<Self, StorageError> {
         let file = OpenOptions::new()
-            .append(true)
+            .read(true)
+            .write(true)
             .create_new(true)
             .open(&info.path)
             .map_err(|e| StorageError::io("create", &info.path, e))?;
+        reserve(&file, &info.path, preallocate)?;
         fsutil::sync_dir(dir)?;
         Ok(ActiveSegment {
             file,
@@ -159,16 +179,29 @@ impl ActiveSegment {
     }
 
     /// Reopens an existing segment whose valid records span `len` bytes.
-    pub(super) fn reopen(path: &Path, len: u64) -> Result<Self, StorageError> {
+    pub(super) fn reopen(path: &Path, len: u64, preallocate: u64) -> Result<Self, StorageError> {
         let file = OpenOptions::new()
-            .append(true)
+            .read(true)
+            .write(true)
             .open(path)
             .map_err(|e| StorageError::io("open", path, e))?;
+        reserve(&file, path, preallocate)?;
         Ok(ActiveSegment {
             file,
             path: path.to_path_buf(),
             len,
         })
+    }
+
+    /// Trims the reserved space off a segment that takes no more appends, so every finished
+    /// segment ends exactly at its last record (recovery treats zeros there as damage).
+    pub(super) fn seal(&mut self) -> Result<(), StorageError> {
+        self.file
+            .set_len(self.len)
+            .map_err(|e| StorageError::io("truncate", &self.path, e))?;
+        self.file
+            .sync_all()
+            .map_err(|e| StorageError::io("fsync", &self.path, e))
     }
 
     /// Bytes in the segment.
@@ -179,13 +212,33 @@ impl ActiveSegment {
     /// Appends `bytes` and waits until they are durable (one fdatasync).
     pub(super) fn append_durably(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
         self.file
-            .write_all(bytes)
+            .write_all_at(bytes, self.len)
             .map_err(|e| StorageError::io("write", &self.path, e))?;
         self.file
             .sync_data()
             .map_err(|e| StorageError::io("fdatasync", &self.path, e))?;
         self.len += bytes.len() as u64;
         Ok(())
+    }
+}
+
+/// Reserves zeroed space up to `len` bytes. Appends then overwrite allocated blocks, so an
+/// fdatasync has no new file size to journal: on ext4 that makes it several times faster.
+/// Filesystems that cannot preallocate just grow the file as appends arrive.
+fn reserve(file: &File, path: &Path, len: u64) -> Result<(), StorageError> {
+    let size = file
+        .metadata()
+        .map_err(|e| StorageError::io("stat", path, e))?
+        .len();
+    if size >= len {
+        return Ok(());
+    }
+    match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), size, len - size) {
+        Ok(()) => file
+            .sync_all()
+            .map_err(|e| StorageError::io("fsync", path, e)),
+        Err(rustix::io::Errno::OPNOTSUPP) => Ok(()),
+        Err(e) => Err(StorageError::io("preallocate", path, e.into())),
     }
 }
 
