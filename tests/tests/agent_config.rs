@@ -212,3 +212,63 @@ fn raft_configuration_and_peer_removal_endpoints_answer_like_consul() {
     let (status, body) = get(http, "/v1/operator/raft/peer?id=x");
     assert_eq!((status, body.as_str()), (405, "method GET not allowed"));
 }
+
+#[test]
+fn connections_over_http_max_conns_per_client_get_429() {
+    let dir = temp_dir("conn-limit");
+    let http = free_port();
+    let file = dir.join("limits.json");
+    std::fs::write(
+        &file,
+        format!(r#"{{"limits": {{"http_max_conns_per_client": 2}}, "ports": {{"http": {http}, "dns": -1}}}}"#),
+    )
+    .expect("write");
+    let mut agent = Agent::start(&[
+        "-dev",
+        &format!("-config-file={}", file.display()),
+        &format!("-server-port={}", free_port()),
+    ]);
+    agent.wait_for("New leader elected", Duration::from_secs(10));
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(("127.0.0.1", http)).expect("connect"))
+        .collect();
+    // Let the server account for both before the third arrives.
+    std::thread::sleep(Duration::from_millis(200));
+    let third = TcpStream::connect(("127.0.0.1", http)).expect("connect");
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let refused = read_response(BufReader::new(third)).expect("a 429");
+    assert_eq!(refused.status, 429);
+    drop(held);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(get(http, "/v1/status/leader").0, 200);
+}
+
+#[test]
+fn kv_max_value_size_from_a_config_file_limits_the_value_size() {
+    let dir = temp_dir("kv-limit");
+    let http = free_port();
+    let file = dir.join("limits.json");
+    std::fs::write(&file, r#"{"limits": {"kv_max_value_size": 8}}"#).expect("write");
+    let mut agent = Agent::start(&[
+        "-dev",
+        &format!("-config-file={}", file.display()),
+        &format!("-http-port={http}"),
+        &format!("-server-port={}", free_port()),
+        "-dns-port=-1",
+    ]);
+    agent.wait_for("New leader elected", Duration::from_secs(10));
+    let addr = format!("-http-addr=127.0.0.1:{http}");
+    let (status, out, _) = run_to_end(&["kv", "put", &addr, "small", "12345678"]);
+    assert_eq!(
+        (status.code(), out.as_str()),
+        (Some(0), "Success! Data written to: small\n")
+    );
+    let (status, _, err) = run_to_end(&["kv", "put", &addr, "big", "123456789"]);
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        err.starts_with("Error! Failed writing data: Unexpected response code: 413 (Request body(9 bytes) too large, max size: 8 bytes."),
+        "{err}"
+    );
+}

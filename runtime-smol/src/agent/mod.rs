@@ -286,6 +286,8 @@ async fn start_http_api(
         datacenter: config.datacenter.clone(),
         seed: handle.status().id.0,
         limits,
+        max_connections_per_client: usize::try_from(config.http_max_conns_per_client)
+            .unwrap_or(usize::MAX),
         ..ServerConfig::default()
     };
     let backend = Arc::new(http_backend::NodeBackend::new(handle, identity));

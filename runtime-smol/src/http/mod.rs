@@ -17,6 +17,7 @@
 pub mod agent_self;
 pub mod backend;
 pub mod blocking;
+pub mod client_slots;
 pub mod connection;
 pub mod date;
 pub mod errors;
