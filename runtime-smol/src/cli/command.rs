@@ -52,7 +52,7 @@ impl CommandSpec {
         match ApiClient::from_flags(&parsed, |name| std::env::var(name).ok()) {
             Ok(client) => Ok((parsed, client)),
             Err(e) => {
-                ui.error(&format!("Error initializing client: {e}"));
+                ui.error(&format!("Error connecting to Consul agent: {e}"));
                 Err(EXIT_ERROR)
             }
         }

@@ -69,6 +69,7 @@ pub(crate) fn run_import(args: &[String], ui: &mut Ui<'_>) -> i32 {
     };
     let data = match f.positional.as_slice() {
         [] => Err("Missing DATA argument".to_string()),
+        [arg] if arg.is_empty() => Err("Empty DATA argument".to_string()),
         [arg] => read_data(arg, &mut std::io::stdin().lock()),
         more => Err(format!(
             "Too many arguments (expected 1, got {})",
