@@ -107,10 +107,30 @@ impl Settings {
             http_max_conns_per_client: later
                 .http_max_conns_per_client
                 .or(self.http_max_conns_per_client),
-            acl: later.acl.or(self.acl),
+            acl: match (self.acl, later.acl) {
+                (Some(first), Some(later)) => Some(merge_objects(first, later)),
+                (first, later) => later.or(first),
+            },
             services: cat(self.services, later.services),
             checks: cat(self.checks, later.checks),
         }
+    }
+}
+
+/// Consul's map merge: keys of `later` override, nested objects merge key by key.
+fn merge_objects(first: serde_json::Value, later: serde_json::Value) -> serde_json::Value {
+    match (first, later) {
+        (serde_json::Value::Object(mut first), serde_json::Value::Object(later)) => {
+            for (key, value) in later {
+                let merged = match first.remove(&key) {
+                    Some(old) => merge_objects(old, value),
+                    None => value,
+                };
+                first.insert(key, merged);
+            }
+            serde_json::Value::Object(first)
+        }
+        (_, later) => later,
     }
 }
 
@@ -146,5 +166,21 @@ mod tests {
         assert_eq!(merged.ports.http, Some(None));
         assert_eq!(merged.ports.dns, Some(None));
         assert_eq!(merged.retry_join, vec!["10.0.0.1", "10.0.0.2"]);
+    }
+
+    #[test]
+    fn acl_blocks_merge_key_by_key() {
+        let first = Settings {
+            acl: Some(serde_json::json!({"enabled": true, "tokens": {"agent": "a"}})),
+            ..Settings::default()
+        };
+        let later = Settings {
+            acl: Some(serde_json::json!({"tokens": {"default": "d"}})),
+            ..Settings::default()
+        };
+        assert_eq!(
+            first.merge(later).acl,
+            Some(serde_json::json!({"enabled": true, "tokens": {"agent": "a", "default": "d"}}))
+        );
     }
 }
