@@ -132,7 +132,13 @@ mod tests {
     fn unanswered_reads_are_left_out_of_per_key_histories() {
         let mut h = History::new();
         h.invoke(0, "k", OpKind::Get);
-        h.invoke(1, "k", OpKind::Set { value: Bytes::from_static(b"v") });
+        h.invoke(
+            1,
+            "k",
+            OpKind::Set {
+                value: Bytes::from_static(b"v"),
+            },
+        );
         let keys = h.by_key();
         assert_eq!(keys["k"].len(), 1);
         assert!(matches!(keys["k"][0].kind, OpKind::Set { .. }));

@@ -147,7 +147,8 @@ impl InvariantChecker {
 
     /// applied ≤ commit ≤ last.
     pub fn check_index_order<V: RaftView>(&self, node: &V) -> Result<(), Violation> {
-        let (applied, commit, last) = (node.applied_index(), node.commit_index(), node.last_index());
+        let (applied, commit, last) =
+            (node.applied_index(), node.commit_index(), node.last_index());
         if applied > commit || commit > last {
             return violation(format!(
                 "node {}: applied {applied} ≤ commit {commit} ≤ last {last} does not hold",
@@ -197,7 +198,10 @@ impl InvariantChecker {
     /// compared with the global record, which it extends.
     pub fn check_state_machine_safety<V: RaftView>(&mut self, node: &V) -> Result<(), Violation> {
         let commit = node.commit_index();
-        let checked = self.checked_commit.insert(node.id(), commit).unwrap_or_default();
+        let checked = self
+            .checked_commit
+            .insert(node.id(), commit)
+            .unwrap_or_default();
         for i in checked.0.saturating_add(1)..=commit.0 {
             let index = LogIndex(i);
             let Some(term) = node.term_at(index) else {
@@ -215,7 +219,8 @@ impl InvariantChecker {
                 Some(_) => {}
                 None => {
                     let observed_in = node.term();
-                    self.committed.insert(index, Committed { term, observed_in });
+                    self.committed
+                        .insert(index, Committed { term, observed_in });
                 }
             }
         }
@@ -255,7 +260,11 @@ impl InvariantChecker {
 /// Log matching near the end of the logs, where appends and truncations happen.
 fn check_log_matching_window<V: RaftView>(a: &V, b: &V) -> Result<(), Violation> {
     let top = a.last_index().min(b.last_index());
-    check_log_matching_range(a, b, LogIndex(top.0.saturating_sub(LOG_MATCHING_WINDOW).max(1)))
+    check_log_matching_range(
+        a,
+        b,
+        LogIndex(top.0.saturating_sub(LOG_MATCHING_WINDOW).max(1)),
+    )
 }
 
 /// If both logs hold an entry with the same index and term, they agree on every entry below it
@@ -351,16 +360,31 @@ mod tests {
     #[test]
     fn two_leaders_in_one_term_are_detected() {
         let mut c = InvariantChecker::new();
-        assert_eq!(c.check_election_safety(&FakeNode::leader(1, 3, &[1, 3])), Ok(true));
-        assert_eq!(c.check_election_safety(&FakeNode::leader(1, 3, &[1, 3])), Ok(false));
-        assert!(c.check_election_safety(&FakeNode::leader(2, 3, &[1, 3])).is_err());
+        assert_eq!(
+            c.check_election_safety(&FakeNode::leader(1, 3, &[1, 3])),
+            Ok(true)
+        );
+        assert_eq!(
+            c.check_election_safety(&FakeNode::leader(1, 3, &[1, 3])),
+            Ok(false)
+        );
+        assert!(
+            c.check_election_safety(&FakeNode::leader(2, 3, &[1, 3]))
+                .is_err()
+        );
     }
 
     #[test]
     fn leaders_of_different_terms_are_fine() {
         let mut c = InvariantChecker::new();
-        assert_eq!(c.check_election_safety(&FakeNode::leader(1, 3, &[1])), Ok(true));
-        assert_eq!(c.check_election_safety(&FakeNode::leader(2, 4, &[1])), Ok(true));
+        assert_eq!(
+            c.check_election_safety(&FakeNode::leader(1, 3, &[1])),
+            Ok(true)
+        );
+        assert_eq!(
+            c.check_election_safety(&FakeNode::leader(2, 4, &[1])),
+            Ok(true)
+        );
     }
 
     #[test]
@@ -392,8 +416,14 @@ mod tests {
         let mut c = InvariantChecker::new();
         let old = FakeNode::leader(1, 2, &[1, 2, 2]).committed(3);
         c.check_state_machine_safety(&old).unwrap();
-        assert_eq!(c.check_leader_completeness(&FakeNode::leader(2, 3, &[1, 2, 2, 3])), Ok(()));
-        assert!(c.check_leader_completeness(&FakeNode::leader(3, 3, &[1, 2])).is_err());
+        assert_eq!(
+            c.check_leader_completeness(&FakeNode::leader(2, 3, &[1, 2, 2, 3])),
+            Ok(())
+        );
+        assert!(
+            c.check_leader_completeness(&FakeNode::leader(3, 3, &[1, 2]))
+                .is_err()
+        );
     }
 
     #[test]

@@ -22,7 +22,11 @@ pub struct NonLinearizable {
 
 impl std::fmt::Display for NonLinearizable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "key {:?} is not linearizable:\n{}", self.key, self.detail)
+        write!(
+            f,
+            "key {:?} is not linearizable:\n{}",
+            self.key, self.detail
+        )
     }
 }
 
@@ -233,12 +237,11 @@ impl Model<'_> {
             (OpKind::Set { .. }, Outcome::Written { index, done: true }) => {
                 write_at(state, op, *index)
             }
-            (OpKind::Cas { expect, .. }, Outcome::Unknown) => {
-                cas_may_match(state, *expect).then_some(KeyState {
+            (OpKind::Cas { expect, .. }, Outcome::Unknown) => cas_may_match(state, *expect)
+                .then_some(KeyState {
                     current: Some((op, None)),
                     last_index: state.last_index,
-                })
-            }
+                }),
             (OpKind::Cas { expect, .. }, Outcome::Written { index, done: true }) => {
                 if cas_may_match(state, *expect) {
                     write_at(state, op, *index)
@@ -378,7 +381,14 @@ mod tests {
         h.complete(r1, read("a", 5));
         let r2 = h.invoke(1, "k", OpKind::Get);
         h.complete(r2, read("lost", 9));
-        let c = h.invoke(1, "k", OpKind::Cas { value: v("c"), expect: 9 });
+        let c = h.invoke(
+            1,
+            "k",
+            OpKind::Cas {
+                value: v("c"),
+                expect: 9,
+            },
+        );
         h.complete(c, written(11));
         assert_eq!(check_history(&h), Ok(()));
     }
@@ -406,7 +416,14 @@ mod tests {
         let mut h = History::new();
         let a = set(&mut h, 0, "a");
         h.complete(a, written(5));
-        let c = h.invoke(1, "k", OpKind::Cas { value: v("c"), expect: 4 });
+        let c = h.invoke(
+            1,
+            "k",
+            OpKind::Cas {
+                value: v("c"),
+                expect: 4,
+            },
+        );
         h.complete(c, written(7));
         assert!(check_history(&h).is_err());
     }
@@ -414,16 +431,50 @@ mod tests {
     #[test]
     fn cas_zero_creates_only_when_absent() {
         let mut ok = History::new();
-        let c = ok.invoke(0, "k", OpKind::Cas { value: v("c"), expect: 0 });
+        let c = ok.invoke(
+            0,
+            "k",
+            OpKind::Cas {
+                value: v("c"),
+                expect: 0,
+            },
+        );
         ok.complete(c, written(3));
-        let d = ok.invoke(1, "k", OpKind::Cas { value: v("d"), expect: 0 });
-        ok.complete(d, Outcome::Written { index: 4, done: false });
+        let d = ok.invoke(
+            1,
+            "k",
+            OpKind::Cas {
+                value: v("d"),
+                expect: 0,
+            },
+        );
+        ok.complete(
+            d,
+            Outcome::Written {
+                index: 4,
+                done: false,
+            },
+        );
         assert_eq!(check_history(&ok), Ok(()));
 
         let mut bad = History::new();
-        let c = bad.invoke(0, "k", OpKind::Cas { value: v("c"), expect: 0 });
+        let c = bad.invoke(
+            0,
+            "k",
+            OpKind::Cas {
+                value: v("c"),
+                expect: 0,
+            },
+        );
         bad.complete(c, written(3));
-        let d = bad.invoke(1, "k", OpKind::Cas { value: v("d"), expect: 0 });
+        let d = bad.invoke(
+            1,
+            "k",
+            OpKind::Cas {
+                value: v("d"),
+                expect: 0,
+            },
+        );
         bad.complete(d, written(4));
         assert!(check_history(&bad).is_err());
     }
@@ -433,8 +484,21 @@ mod tests {
         let mut h = History::new();
         let a = set(&mut h, 0, "a");
         h.complete(a, written(5));
-        let c = h.invoke(1, "k", OpKind::Cas { value: v("c"), expect: 5 });
-        h.complete(c, Outcome::Written { index: 6, done: false });
+        let c = h.invoke(
+            1,
+            "k",
+            OpKind::Cas {
+                value: v("c"),
+                expect: 5,
+            },
+        );
+        h.complete(
+            c,
+            Outcome::Written {
+                index: 6,
+                done: false,
+            },
+        );
         assert!(check_history(&h).is_err());
     }
 

@@ -7,4 +7,4 @@ pub mod linearizability;
 
 pub use history::{History, OpId, OpKind, Operation, Outcome};
 pub use invariants::{InvariantChecker, RaftView, Violation};
-pub use linearizability::{check_history, check_key, NonLinearizable};
+pub use linearizability::{NonLinearizable, check_history, check_key};
