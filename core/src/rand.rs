@@ -119,7 +119,10 @@ mod tests {
 
     #[test]
     fn nodes_of_one_seed_draw_different_sequences() {
-        assert_ne!(Rng::for_node(1, 1).next_u64(), Rng::for_node(1, 2).next_u64());
+        assert_ne!(
+            Rng::for_node(1, 1).next_u64(),
+            Rng::for_node(1, 2).next_u64()
+        );
     }
 
     #[test]

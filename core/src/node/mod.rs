@@ -136,7 +136,11 @@ impl Node {
         unimplemented!("skeleton")
     }
     /// Start a new cluster with `membership` (see [`Raft::bootstrap`]).
-    pub fn bootstrap(&mut self, now: Instant, membership: Membership) -> Result<(), raft::ProposeError> {
+    pub fn bootstrap(
+        &mut self,
+        now: Instant,
+        membership: Membership,
+    ) -> Result<(), raft::ProposeError> {
         self.raft.bootstrap(now, membership)
     }
     /// Feed one input.

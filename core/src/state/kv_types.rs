@@ -62,6 +62,37 @@ pub enum KvCommand {
         /// Prefix.
         prefix: String,
     },
+    /// Take `session`'s lock on `key` and write the value (Consul `?acquire=`). Fails when another
+    /// session holds it; a new acquisition bumps LockIndex. Session validity and lock-delay are
+    /// the session table's business, checked before this command is proposed.
+    Acquire {
+        /// Key (created if absent).
+        key: String,
+        /// Value.
+        value: Bytes,
+        /// Flags.
+        flags: u64,
+        /// Session taking the lock.
+        session: String,
+    },
+    /// Release `session`'s lock on `key` and write the value (Consul `?release=`). Fails unless
+    /// that session holds it; LockIndex is kept.
+    Release {
+        /// Key.
+        key: String,
+        /// Value.
+        value: Bytes,
+        /// Flags.
+        flags: u64,
+        /// Session giving the lock up.
+        session: String,
+    },
+    /// Forget deletion tombstones at or below `up_to_index`. Replicated so that every server
+    /// reports the same indexes afterwards.
+    ReapTombstones {
+        /// Highest tombstone index to forget.
+        up_to_index: u64,
+    },
 }
 
 /// What a KV write did.

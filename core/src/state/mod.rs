@@ -1,2 +1,155 @@
-//! The replicated state machine.
+//! The replicated state machine: deterministic, applied in Raft order, snapshotted as bytes.
+//!
+//! Besides the replicated tables, [`State`] keeps the local watch registry that blocking
+//! queries park on; it is not part of snapshots.
+pub mod kv;
 pub mod kv_types;
+mod snapshot;
+pub mod watch;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+use crate::state::kv::KvStore;
+use crate::state::kv_types::{KvCommand, KvCommandResult, KvQuery, KvQueryResult};
+use crate::state::watch::{WatchId, WatchRegistry, WatchTarget};
+use crate::wire::{self, DecodeError};
+
+/// Version byte in front of every encoded [`Command`] (commands live in the log for good).
+pub const COMMAND_VERSION: u8 = 1;
+
+/// A replicated write, carried in a log entry's `EntryPayload::Command` bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// A KV write.
+    Kv(KvCommand),
+}
+
+/// What applying a [`Command`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CommandResult {
+    /// Outcome of a KV write.
+    Kv(KvCommandResult),
+}
+
+/// Bytes for a log entry.
+pub fn encode_command(command: &Command) -> Bytes {
+    wire::encode_versioned(COMMAND_VERSION, command)
+}
+
+/// Decodes a log entry's command bytes.
+pub fn decode_command(bytes: &[u8]) -> Result<Command, DecodeError> {
+    wire::decode_versioned(COMMAND_VERSION, bytes)
+}
+
+/// Whether a watch was parked.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum WatchStatus {
+    /// The target's index is already above `min_index`: answer the query now.
+    AlreadyChanged,
+    /// Parked; the id comes out of [`State::take_woken`] when the target changes.
+    Parked,
+}
+
+/// The state machine of one server.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    index: u64,
+    kv: KvStore,
+    watches: WatchRegistry,
+    woken: BTreeSet<WatchId>,
+    changed: Vec<String>,
+}
+
+impl State {
+    /// An empty state (nothing applied).
+    pub fn new() -> Self {
+        State::default()
+    }
+
+    /// Last applied Raft index.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// The KV table.
+    pub fn kv(&self) -> &KvStore {
+        &self.kv
+    }
+
+    /// Applies the committed `command` at Raft `index` (strictly above [`State::index`]) and
+    /// wakes the watches on what it changed.
+    ///
+    /// Commands never sit at index 1 (the bootstrap configuration), which is what makes the
+    /// "empty table reports index 1" rule safe for blocking queries.
+    pub fn apply(&mut self, index: u64, command: &Command) -> CommandResult {
+        debug_assert!(
+            index > self.index,
+            "apply out of order: {index} after {}",
+            self.index
+        );
+        self.index = index;
+        let mut changed = std::mem::take(&mut self.changed);
+        let result = match command {
+            Command::Kv(cmd) => CommandResult::Kv(self.kv.apply(index, cmd, &mut changed)),
+        };
+        for key in changed.drain(..) {
+            self.watches.fire(&key, index, &mut self.woken);
+        }
+        self.changed = changed;
+        result
+    }
+
+    /// Answers a KV read with its blocking-query index (never 0).
+    pub fn query_kv(&self, query: &KvQuery) -> (KvQueryResult, u64) {
+        self.kv.query(query)
+    }
+
+    /// Parks blocking query `id` on `target` unless the target's index already exceeds
+    /// `min_index` (the `?index=` the client sent).
+    pub fn watch_kv(&mut self, id: WatchId, target: WatchTarget, min_index: u64) -> WatchStatus {
+        let current = match &target {
+            WatchTarget::Key(key) => self.kv.key_index(key),
+            WatchTarget::Prefix(prefix) => self.kv.prefix_index(prefix),
+        };
+        if current > min_index {
+            return WatchStatus::AlreadyChanged;
+        }
+        self.watches.register(id, target, min_index);
+        WatchStatus::Parked
+    }
+
+    /// Unparks `id` (timed out or abandoned); false when it was not parked.
+    pub fn cancel_watch(&mut self, id: WatchId) -> bool {
+        self.watches.cancel(id)
+    }
+
+    /// Watches woken since the last call, in ascending id order.
+    pub fn take_woken(&mut self) -> Vec<WatchId> {
+        std::mem::take(&mut self.woken).into_iter().collect()
+    }
+
+    /// Number of parked watches.
+    pub fn parked_watches(&self) -> usize {
+        self.watches.len()
+    }
+
+    /// The replicated content as bytes (watches are local and not included).
+    pub fn snapshot(&self) -> Bytes {
+        snapshot::encode(self.index, &self.kv)
+    }
+
+    /// A state rebuilt from [`State::snapshot`] bytes, with no watches.
+    pub fn restore(bytes: &[u8]) -> Result<State, DecodeError> {
+        let (index, kv) = snapshot::decode(bytes)?;
+        Ok(State {
+            index,
+            kv,
+            ..State::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! proptest strategies for every type that crosses the wire.
+
+use bytes::Bytes;
+use proptest::collection::{btree_map, vec};
+use proptest::prelude::*;
+
+use crate::ids::{LogIndex, NodeId, Term};
+use crate::raft::{
+    AppendRequest, AppendResponse, AppendResult, Entry, EntryPayload, Membership, Message,
+    ServerInfo, SnapshotChunk, SnapshotChunkResponse, SnapshotMeta, Suffrage, VoteRequest,
+    VoteResponse,
+};
+use crate::wire::{Body, Envelope};
+
+fn term() -> impl Strategy<Value = Term> {
+    any::<u64>().prop_map(Term)
+}
+
+fn index() -> impl Strategy<Value = LogIndex> {
+    any::<u64>().prop_map(LogIndex)
+}
+
+fn bytes() -> impl Strategy<Value = Bytes> {
+    vec(any::<u8>(), 0..64).prop_map(Bytes::from)
+}
+
+fn membership() -> impl Strategy<Value = Membership> {
+    let server = (
+        ".{0,16}",
+        prop_oneof![Just(Suffrage::Voter), Just(Suffrage::Learner)],
+    )
+        .prop_map(|(addr, suffrage)| ServerInfo { addr, suffrage });
+    btree_map(any::<u64>().prop_map(NodeId), server, 0..5)
+        .prop_map(|servers| Membership { servers })
+}
+
+fn entry() -> impl Strategy<Value = Entry> {
+    let payload = prop_oneof![
+        Just(EntryPayload::Blank),
+        bytes().prop_map(EntryPayload::Command),
+        membership().prop_map(EntryPayload::Membership),
+    ];
+    (index(), term(), payload).prop_map(|(index, term, payload)| Entry {
+        index,
+        term,
+        payload,
+    })
+}
+
+fn snapshot_meta() -> impl Strategy<Value = SnapshotMeta> {
+    (index(), term(), membership()).prop_map(|(last_index, last_term, membership)| SnapshotMeta {
+        last_index,
+        last_term,
+        membership,
+    })
+}
+
+fn vote_request() -> impl Strategy<Value = VoteRequest> {
+    (term(), index(), term(), any::<bool>()).prop_map(
+        |(term, last_log_index, last_log_term, transfer)| VoteRequest {
+            term,
+            last_log_index,
+            last_log_term,
+            transfer,
+        },
+    )
+}
+
+fn vote_response() -> impl Strategy<Value = VoteResponse> {
+    (term(), any::<bool>()).prop_map(|(term, granted)| VoteResponse { term, granted })
+}
+
+fn append_request() -> impl Strategy<Value = AppendRequest> {
+    (
+        term(),
+        index(),
+        term(),
+        vec(entry(), 0..4),
+        index(),
+        any::<u64>(),
+    )
+        .prop_map(
+            |(term, prev_log_index, prev_log_term, entries, leader_commit, round)| AppendRequest {
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+                round,
+            },
+        )
+}
+
+fn append_response() -> impl Strategy<Value = AppendResponse> {
+    let result = prop_oneof![
+        index().prop_map(|match_index| AppendResult::Success { match_index }),
+        (index(), proptest::option::of(term()), index()).prop_map(
+            |(last_index, conflict_term, conflict_index)| AppendResult::Conflict {
+                last_index,
+                conflict_term,
+                conflict_index,
+            }
+        ),
+    ];
+    (term(), any::<u64>(), result).prop_map(|(term, round, result)| AppendResponse {
+        term,
+        round,
+        result,
+    })
+}
+
+fn snapshot_chunk() -> impl Strategy<Value = SnapshotChunk> {
+    (
+        term(),
+        snapshot_meta(),
+        any::<u64>(),
+        bytes(),
+        any::<bool>(),
+    )
+        .prop_map(|(term, meta, offset, data, done)| SnapshotChunk {
+            term,
+            meta,
+            offset,
+            data,
+            done,
+        })
+}
+
+fn snapshot_chunk_response() -> impl Strategy<Value = SnapshotChunkResponse> {
+    (term(), index(), any::<u64>(), any::<bool>()).prop_map(
+        |(term, last_index, next_offset, done)| SnapshotChunkResponse {
+            term,
+            last_index,
+            next_offset,
+            done,
+        },
+    )
+}
+
+/// Any Raft message.
+pub(crate) fn message() -> impl Strategy<Value = Message> {
+    prop_oneof![
+        vote_request().prop_map(Message::PreVote),
+        vote_response().prop_map(Message::PreVoteResponse),
+        vote_request().prop_map(Message::Vote),
+        vote_response().prop_map(Message::VoteResponse),
+        append_request().prop_map(Message::Append),
+        append_response().prop_map(Message::AppendResponse),
+        snapshot_chunk().prop_map(Message::InstallSnapshot),
+        snapshot_chunk_response().prop_map(Message::InstallSnapshotResponse),
+        term().prop_map(|term| Message::TimeoutNow { term }),
+    ]
+}
+
+/// Any envelope.
+pub(crate) fn envelope() -> impl Strategy<Value = Envelope> {
+    (any::<u64>(), any::<u64>(), message()).prop_map(|(from, to, msg)| Envelope {
+        from: NodeId(from),
+        to: NodeId(to),
+        body: Body::Raft(msg),
+    })
+}
