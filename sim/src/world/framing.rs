@@ -1,19 +1,39 @@
-//! Turns a frame a node asked to send into the de-framed message its peer is fed.
+//! Turns a frame a node asked to send into the de-framed message its peer is fed, exactly as a
+//! peer reading the TCP stream would (through `wire::FrameDecoder`).
 
 use bytes::Bytes;
+use synod_core::wire::{DEFAULT_MAX_FRAME, FrameDecoder};
 
-/// The payload of one complete frame (`[len u32 BE][version u8][postcard]`; `len` counts the
-/// version byte and the payload, which a peer receives together).
+/// The payload of the one complete frame `frame` must be.
 pub fn deframe(frame: &Bytes) -> Result<Bytes, String> {
-    let Some((len, rest)) = frame.split_first_chunk::<4>() else {
-        return Err(format!(
-            "frame of {} bytes has no length prefix",
-            frame.len()
-        ));
-    };
-    let len = u32::from_be_bytes(*len) as usize;
-    if len != rest.len() {
-        return Err(format!("frame says {len} bytes but carries {}", rest.len()));
+    let mut decoder = FrameDecoder::new(DEFAULT_MAX_FRAME);
+    decoder.push(frame);
+    match decoder.pop() {
+        Ok(Some(payload)) if decoder.buffered() == 0 => Ok(payload),
+        Ok(Some(_)) => Err(format!("{} bytes left after one frame", decoder.buffered())),
+        Ok(None) => Err(format!("incomplete frame of {} bytes", frame.len())),
+        Err(e) => Err(format!("undecodable frame: {e:?}")),
     }
-    Ok(frame.slice(4..))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use synod_core::wire::encode_frame;
+
+    #[test]
+    fn one_whole_frame_yields_its_payload() {
+        let frame = encode_frame(&42u32);
+        let payload = deframe(&frame).unwrap();
+        assert!(!payload.is_empty() && payload.len() < frame.len());
+    }
+
+    #[test]
+    fn partial_or_trailing_bytes_are_rejected() {
+        let frame = encode_frame(&42u32);
+        assert!(deframe(&frame.slice(..frame.len() - 1)).is_err());
+        let mut doubled = frame.to_vec();
+        doubled.extend_from_slice(&frame);
+        assert!(deframe(&Bytes::from(doubled)).is_err());
+    }
 }
