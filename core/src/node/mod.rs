@@ -2,168 +2,272 @@
 //!
 //! Contract (same as every machine in core): call a `handle_*` with `now`, then drain
 //! [`Node::poll_action`] until `None`, then sleep until [`Node::poll_timeout`].
+//!
+//! The node turns client requests into Raft proposals and reads, applies committed entries to
+//! the [`State`], and answers each request exactly once: a write after its entry is applied, a
+//! read once the state has caught up with the index its consistency mode requires.
+
+mod api;
+mod requests;
+
+#[cfg(test)]
+mod tests;
+
+pub use api::*;
 
 use bytes::Bytes;
+use std::collections::VecDeque;
 
-use crate::ids::{IoToken, LogIndex, NodeId, RequestId};
-use crate::raft::{self, LogWrite, Membership, Raft, Recovered};
-use crate::state::kv_types::{KvCommand, KvCommandResult, KvQuery, KvQueryResult};
+use crate::ids::{LogIndex, NodeId, ReadId};
+use crate::raft::{self, Membership, Raft, Recovered};
+use crate::rand::Rng;
+use crate::state::{self, State};
 use crate::time::Instant;
-
-/// Node settings.
-#[derive(Clone, Debug)]
-pub struct NodeConfig {
-    /// Raft settings (holds this node's id).
-    pub raft: raft::Config,
-    /// Take a snapshot once this many entries were applied since the last one.
-    pub snapshot_threshold: u64,
-}
-
-/// Something that happened to the node.
-#[derive(Clone, Debug)]
-pub enum Input {
-    /// One de-framed message from a peer (a `wire` envelope).
-    Frame(Bytes),
-    /// The write of `Action::Persist { token, .. }` is durable.
-    Persisted(IoToken),
-    /// A client request; answered by `Action::Respond` with the same id.
-    Request {
-        /// Echoed in the response.
-        id: RequestId,
-        /// What the client asks.
-        request: ClientRequest,
-    },
-}
-
-/// How fresh a read must be.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Consistency {
-    /// The leader answers while its lease holds.
-    Default,
-    /// ReadIndex round before answering.
-    Consistent,
-    /// Any server answers from what it has applied.
-    Stale,
-}
-
-/// A client's request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientRequest {
-    /// A replicated KV write.
-    Write(KvCommand),
-    /// A KV read.
-    Read {
-        /// What to read.
-        query: KvQuery,
-        /// How fresh.
-        consistency: Consistency,
-    },
-}
-
-/// The answer to a client request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientResponse {
-    /// The write committed and was applied at `index`.
-    Written {
-        /// Raft index of the write.
-        index: LogIndex,
-        /// What it did.
-        result: KvCommandResult,
-    },
-    /// The read's result, as of state index `index`.
-    Read {
-        /// X-Consul-Index for this result.
-        index: u64,
-        /// What was found.
-        result: KvQueryResult,
-    },
-    /// The request failed.
-    Failed(ClientError),
-}
-
-/// Why a client request failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientError {
-    /// Not the leader; retry at `leader` (if known). The request had no effect.
-    NotLeader {
-        /// Known leader.
-        leader: Option<NodeId>,
-    },
-    /// Leadership was lost before the write committed: it may or may not take effect.
-    LeadershipLost,
-    /// The leader cannot serve this read yet (no entry of its term committed); retry.
-    NotReady,
-}
-
-/// Work for the driver.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Write this frame to peer `to` (already framed by `wire`).
-    Send {
-        /// Destination.
-        to: NodeId,
-        /// Frame bytes.
-        frame: Bytes,
-    },
-    /// Make durable, then feed `Input::Persisted(token)`.
-    Persist {
-        /// Echo this back.
-        token: IoToken,
-        /// What to write.
-        write: LogWrite,
-    },
-    /// Answer a client request.
-    Respond {
-        /// The request's id.
-        id: RequestId,
-        /// The answer.
-        response: ClientResponse,
-    },
-    /// Log-worthy change.
-    Event(raft::Event),
-}
+use crate::wire::{Body, Envelope, decode_envelope, encode_envelope};
+use requests::Pending;
 
 /// One synod server.
 #[derive(Debug)]
 pub struct Node {
+    config: NodeConfig,
     raft: Raft,
+    state: State,
+    /// Requests waiting for Raft (proposals, read-index rounds) or for the state to catch up.
+    pending: Pending,
+    next_read: u64,
+    /// Last index covered by a snapshot (taken or restored).
+    snapshot_index: LogIndex,
+    out: VecDeque<Action>,
 }
 
 impl Node {
     /// A node starting from recovered disk state; `seed` feeds its generator.
-    pub fn new(config: NodeConfig, recovered: Recovered, seed: u64, now: Instant) -> Self {
-        let _ = (config, recovered, seed, now);
-        unimplemented!("skeleton")
+    ///
+    /// Fails only when the recovered snapshot cannot be decoded (disk damage or a format from an
+    /// incompatible version): starting anyway would silently drop committed data.
+    pub fn new(
+        config: NodeConfig,
+        recovered: Recovered,
+        seed: u64,
+        now: Instant,
+    ) -> Result<Self, NodeError> {
+        let mut rng = Rng::for_node(seed, config.raft.id.0);
+        let (state, snapshot_index) = match &recovered.snapshot {
+            Some(snap) => {
+                let state = State::restore(&snap.data).map_err(|e| NodeError::BadSnapshot {
+                    index: snap.meta.last_index,
+                    reason: e.to_string(),
+                })?;
+                (state, snap.meta.last_index)
+            }
+            None => (State::default(), LogIndex(0)),
+        };
+        let raft = Raft::new(config.raft.clone(), recovered, rng.fork(), now);
+        let mut node = Node {
+            config,
+            raft,
+            state,
+            pending: Pending::default(),
+            next_read: 0,
+            snapshot_index,
+            out: VecDeque::new(),
+        };
+        node.pump(now);
+        Ok(node)
     }
+
     /// Start a new cluster with `membership` (see [`Raft::bootstrap`]).
     pub fn bootstrap(
         &mut self,
         now: Instant,
         membership: Membership,
     ) -> Result<(), raft::ProposeError> {
-        self.raft.bootstrap(now, membership)
+        let result = self.raft.bootstrap(now, membership);
+        self.pump(now);
+        result
     }
+
     /// Feed one input.
     pub fn handle_input(&mut self, now: Instant, input: Input) {
-        let _ = (now, input);
-        unimplemented!("skeleton")
+        match input {
+            Input::Frame(frame) => self.handle_frame(now, &frame),
+            Input::Persisted(token) => self.raft.handle_persisted(now, token),
+            Input::Request { id, request } => self.handle_request(now, id, request),
+        }
+        self.pump(now);
     }
+
     /// The deadline from `poll_timeout` passed.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.raft.handle_timeout(now)
+        self.raft.handle_timeout(now);
+        self.pump(now);
     }
+
+    /// Add a server to the cluster (leader only); it joins as a learner and is promoted once
+    /// caught up.
+    pub fn add_server(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+        addr: String,
+    ) -> Result<LogIndex, raft::ProposeError> {
+        let result = self.raft.add_server(now, id, addr);
+        self.pump(now);
+        result
+    }
+
+    /// Remove a server from the cluster (leader only).
+    pub fn remove_server(
+        &mut self,
+        now: Instant,
+        id: NodeId,
+    ) -> Result<LogIndex, raft::ProposeError> {
+        let result = self.raft.remove_server(now, id);
+        self.pump(now);
+        result
+    }
+
+    /// Hand leadership to another voter (leader only).
+    pub fn transfer_leadership(
+        &mut self,
+        now: Instant,
+        to: NodeId,
+    ) -> Result<(), raft::ProposeError> {
+        let result = self.raft.transfer_leadership(now, to);
+        self.pump(now);
+        result
+    }
+
     /// Next action, or `None` when drained.
     #[must_use]
     pub fn poll_action(&mut self) -> Option<Action> {
-        unimplemented!("skeleton")
+        self.out.pop_front()
     }
+
     /// Next deadline.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.raft.poll_timeout()
     }
+
     /// The Raft machine (read-only view).
     pub fn raft(&self) -> &Raft {
         &self.raft
+    }
+
+    /// The replicated state as applied on this node (read-only view).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.config.raft.id
+    }
+
+    fn handle_frame(&mut self, now: Instant, frame: &[u8]) {
+        // Undecodable or misaddressed frames are dropped: Raft tolerates loss, and remote bytes
+        // must never disturb the node.
+        let Ok(Envelope { from, to, body }) = decode_envelope(frame) else {
+            return;
+        };
+        if to != self.id() {
+            return;
+        }
+        match body {
+            Body::Raft(msg) => self.raft.handle_message(now, from, msg),
+        }
+    }
+
+    fn next_read_id(&mut self) -> ReadId {
+        self.next_read += 1;
+        ReadId(self.next_read)
+    }
+
+    /// Moves Raft's actions out, applying, answering and translating them, until Raft is drained.
+    fn pump(&mut self, now: Instant) {
+        while let Some(action) = self.raft.poll_action() {
+            match action {
+                raft::Action::Send { to, msg } => {
+                    let envelope = Envelope {
+                        from: self.id(),
+                        to,
+                        body: Body::Raft(msg),
+                    };
+                    let frame = encode_envelope(&envelope);
+                    self.out.push_back(Action::Send { to, frame });
+                }
+                raft::Action::Persist { token, write } => {
+                    self.out.push_back(Action::Persist { token, write });
+                }
+                raft::Action::Apply { entries } => self.apply(now, entries),
+                raft::Action::RestoreSnapshot(snapshot) => self.restore(snapshot),
+                raft::Action::ReadReady { id, index } => self.read_ready(id, index),
+                raft::Action::ReadFailed { id, error } => self.read_failed(id, error),
+                raft::Action::Event(event) => {
+                    if let raft::Event::RoleChanged { role, .. } = &event
+                        && *role != raft::Role::Leader
+                    {
+                        self.fail_unconfirmed_writes();
+                    }
+                    self.out.push_back(Action::Event(NodeEvent::Raft(event)));
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, now: Instant, entries: Vec<raft::Entry>) {
+        for entry in entries {
+            let index = entry.index;
+            let result = match &entry.payload {
+                raft::EntryPayload::Command(bytes) => match state::decode_command(bytes) {
+                    Ok(command) => Some(self.state.apply(index.0, &command)),
+                    Err(e) => {
+                        // Every node decodes the same bytes the same way, so skipping keeps the
+                        // replicas identical; the event makes the damage visible.
+                        self.out
+                            .push_back(Action::Event(NodeEvent::UndecodableEntry {
+                                index,
+                                reason: e.to_string(),
+                            }));
+                        self.state.apply_noop(index.0);
+                        None
+                    }
+                },
+                raft::EntryPayload::Blank | raft::EntryPayload::Membership(_) => {
+                    self.state.apply_noop(index.0);
+                    None
+                }
+            };
+            self.answer_write(index, entry.term, result);
+        }
+        self.serve_caught_up_reads();
+        self.maybe_snapshot(now);
+    }
+
+    fn restore(&mut self, snapshot: raft::Snapshot) {
+        match State::restore(&snapshot.data) {
+            Ok(state) => {
+                self.state = state;
+                self.snapshot_index = snapshot.meta.last_index;
+                // Writes covered by the snapshot committed or were overwritten by a new leader;
+                // from here we cannot tell which.
+                self.fail_writes_through(snapshot.meta.last_index);
+                self.serve_caught_up_reads();
+            }
+            Err(e) => self.out.push_back(Action::Event(NodeEvent::BadSnapshot {
+                index: snapshot.meta.last_index,
+                reason: e.to_string(),
+            })),
+        }
+    }
+
+    fn maybe_snapshot(&mut self, now: Instant) {
+        let applied = LogIndex(self.state.index());
+        if applied.0.saturating_sub(self.snapshot_index.0) >= self.config.snapshot_threshold {
+            let data: Bytes = self.state.snapshot();
+            self.raft.snapshot_taken(now, applied, data);
+            self.snapshot_index = applied;
+        }
     }
 }

@@ -101,6 +101,17 @@ impl State {
         result
     }
 
+    /// Records that the entry at `index` changed nothing in the tables (a leader's blank entry
+    /// or a membership change), so [`State::index`] keeps pace with the log.
+    pub fn apply_noop(&mut self, index: u64) {
+        debug_assert!(
+            index > self.index,
+            "apply out of order: {index} after {}",
+            self.index
+        );
+        self.index = index;
+    }
+
     /// Answers a KV read with its blocking-query index (never 0).
     pub fn query_kv(&self, query: &KvQuery) -> (KvQueryResult, u64) {
         self.kv.query(query)

@@ -1,0 +1,169 @@
+//! The types a driver exchanges with a [`super::Node`].
+
+use bytes::Bytes;
+
+use crate::ids::{IoToken, LogIndex, NodeId, RequestId};
+use crate::raft::{self, LogWrite};
+use crate::state::kv_types::{KvCommand, KvCommandResult, KvQuery, KvQueryResult};
+
+/// Node settings.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Raft settings (holds this node's id).
+    pub raft: raft::Config,
+    /// Take a snapshot once this many entries were applied since the last one.
+    pub snapshot_threshold: u64,
+}
+
+/// Something that happened to the node.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// One de-framed message from a peer (a `wire` envelope).
+    Frame(Bytes),
+    /// The write of `Action::Persist { token, .. }` is durable.
+    Persisted(IoToken),
+    /// A client request; answered by `Action::Respond` with the same id.
+    Request {
+        /// Echoed in the response.
+        id: RequestId,
+        /// What the client asks.
+        request: ClientRequest,
+    },
+}
+
+/// How fresh a read must be.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Consistency {
+    /// The leader answers while its lease holds.
+    Default,
+    /// ReadIndex round before answering.
+    Consistent,
+    /// Any server answers from what it has applied.
+    Stale,
+}
+
+/// A client's request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientRequest {
+    /// A replicated KV write.
+    Write(KvCommand),
+    /// A KV read.
+    Read {
+        /// What to read.
+        query: KvQuery,
+        /// How fresh.
+        consistency: Consistency,
+    },
+}
+
+/// The answer to a client request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientResponse {
+    /// The write committed and was applied at `index`.
+    Written {
+        /// Raft index of the write.
+        index: LogIndex,
+        /// What it did.
+        result: KvCommandResult,
+    },
+    /// The read's result, as of state index `index`.
+    Read {
+        /// X-Consul-Index for this result.
+        index: u64,
+        /// What was found.
+        result: KvQueryResult,
+    },
+    /// The request failed.
+    Failed(ClientError),
+}
+
+/// Why a client request failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientError {
+    /// Not the leader; retry at `leader` (if known). The request had no effect.
+    NotLeader {
+        /// Known leader.
+        leader: Option<NodeId>,
+    },
+    /// Leadership was lost before the write committed: it may or may not take effect.
+    LeadershipLost,
+    /// The leader cannot serve this yet (no entry of its term committed, or a leadership
+    /// transfer or membership change in progress); retry shortly. The request had no effect.
+    NotReady,
+}
+
+/// Work for the driver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Write this frame to peer `to` (already framed by `wire`).
+    Send {
+        /// Destination.
+        to: NodeId,
+        /// Frame bytes.
+        frame: Bytes,
+    },
+    /// Make durable, then feed `Input::Persisted(token)`.
+    Persist {
+        /// Echo this back.
+        token: IoToken,
+        /// What to write.
+        write: LogWrite,
+    },
+    /// Answer a client request.
+    Respond {
+        /// The request's id.
+        id: RequestId,
+        /// The answer.
+        response: ClientResponse,
+    },
+    /// Log-worthy change.
+    Event(NodeEvent),
+}
+
+/// Something a driver should log or count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// Raft's own events (leader and role changes, membership).
+    Raft(raft::Event),
+    /// A committed command could not be decoded; it was skipped on every replica alike.
+    UndecodableEntry {
+        /// Where.
+        index: LogIndex,
+        /// Why.
+        reason: String,
+    },
+    /// A snapshot from the leader could not be decoded; the state was left as it was.
+    BadSnapshot {
+        /// Its last index.
+        index: LogIndex,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Why a node could not start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeError {
+    /// The recovered snapshot does not decode.
+    BadSnapshot {
+        /// Its last index.
+        index: LogIndex,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl core::fmt::Display for NodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            NodeError::BadSnapshot { index, reason } => {
+                write!(
+                    f,
+                    "snapshot through index {index} cannot be decoded: {reason}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for NodeError {}

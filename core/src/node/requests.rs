@@ -1,0 +1,158 @@
+//! Client requests: turning them into proposals and reads, and answering each exactly once.
+
+use std::collections::BTreeMap;
+
+use crate::ids::{LogIndex, ReadId, RequestId, Term};
+use crate::raft::{ProposeError, ReadError};
+use crate::state::kv_types::KvQuery;
+use crate::state::{self, CommandResult};
+use crate::time::Instant;
+
+use super::{Action, ClientError, ClientRequest, ClientResponse, Consistency, Node};
+
+/// Requests in flight, each in exactly one of these maps.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    /// Proposed writes by log index, with the term they were proposed in: the entry applied at
+    /// that index answers the request only if its term matches.
+    writes: BTreeMap<LogIndex, (RequestId, Term)>,
+    /// Reads waiting for a ReadIndex round.
+    read_rounds: BTreeMap<ReadId, (RequestId, KvQuery)>,
+    /// Reads whose linearization point is known, waiting for the state to reach that index.
+    caught_up_at: BTreeMap<LogIndex, Vec<(RequestId, KvQuery)>>,
+}
+
+impl Node {
+    pub(super) fn handle_request(&mut self, now: Instant, id: RequestId, request: ClientRequest) {
+        match request {
+            ClientRequest::Write(command) => self.propose(now, id, command),
+            ClientRequest::Read { query, consistency } => match consistency {
+                Consistency::Stale => self.answer_read(id, &query),
+                Consistency::Default => match self.raft.lease_read(now) {
+                    Ok(index) => self.read_at(index, id, query),
+                    // Lease not established (e.g. quorum not heard from lately): a ReadIndex
+                    // round gives the same guarantee, a little later.
+                    Err(ReadError::LeaseExpired) => self.read_round(now, id, query),
+                    Err(error) => self.respond_error(id, read_error(error)),
+                },
+                Consistency::Consistent => self.read_round(now, id, query),
+            },
+        }
+    }
+
+    fn propose(&mut self, now: Instant, id: RequestId, command: state::kv_types::KvCommand) {
+        let bytes = state::encode_command(&state::Command::Kv(command));
+        match self.raft.propose(now, bytes) {
+            Ok(index) => {
+                let term = self.raft.term();
+                self.pending.writes.insert(index, (id, term));
+            }
+            Err(error) => self.respond_error(id, propose_error(error)),
+        }
+    }
+
+    fn read_round(&mut self, now: Instant, id: RequestId, query: KvQuery) {
+        let read = self.next_read_id();
+        self.pending.read_rounds.insert(read, (id, query));
+        self.raft.read_index(now, read);
+    }
+
+    fn read_at(&mut self, index: LogIndex, id: RequestId, query: KvQuery) {
+        if self.state.index() >= index.0 {
+            self.answer_read(id, &query);
+        } else {
+            self.pending
+                .caught_up_at
+                .entry(index)
+                .or_default()
+                .push((id, query));
+        }
+    }
+
+    pub(super) fn read_ready(&mut self, read: ReadId, index: LogIndex) {
+        if let Some((id, query)) = self.pending.read_rounds.remove(&read) {
+            self.read_at(index, id, query);
+        }
+    }
+
+    pub(super) fn read_failed(&mut self, read: ReadId, error: ReadError) {
+        if let Some((id, _)) = self.pending.read_rounds.remove(&read) {
+            self.respond_error(id, read_error(error));
+        }
+    }
+
+    /// Answers reads whose required index the state has now reached, in index order.
+    pub(super) fn serve_caught_up_reads(&mut self) {
+        let applied = LogIndex(self.state.index());
+        let later = self.pending.caught_up_at.split_off(&applied.next());
+        let ready = std::mem::replace(&mut self.pending.caught_up_at, later);
+        for (id, query) in ready.into_values().flatten() {
+            self.answer_read(id, &query);
+        }
+    }
+
+    /// Called for every applied entry: answers the write proposed at `index`, if any.
+    pub(super) fn answer_write(
+        &mut self,
+        index: LogIndex,
+        term: Term,
+        result: Option<CommandResult>,
+    ) {
+        let Some((id, proposed_in)) = self.pending.writes.remove(&index) else {
+            return;
+        };
+        let response = match result {
+            Some(CommandResult::Kv(result)) if proposed_in == term => {
+                ClientResponse::Written { index, result }
+            }
+            // Another leader's entry took this index: ours was overwritten and never applied.
+            _ => ClientResponse::Failed(ClientError::LeadershipLost),
+        };
+        self.out.push_back(Action::Respond { id, response });
+    }
+
+    /// On losing leadership, writes still in flight may or may not commit: say so now rather
+    /// than leaving clients waiting on a log this node no longer controls.
+    pub(super) fn fail_unconfirmed_writes(&mut self) {
+        let writes = std::mem::take(&mut self.pending.writes);
+        for (id, _) in writes.into_values() {
+            self.respond_error(id, ClientError::LeadershipLost);
+        }
+    }
+
+    /// A restored snapshot covers these indexes; their writes' fate is unknown here.
+    pub(super) fn fail_writes_through(&mut self, index: LogIndex) {
+        let later = self.pending.writes.split_off(&index.next());
+        let covered = std::mem::replace(&mut self.pending.writes, later);
+        for (id, _) in covered.into_values() {
+            self.respond_error(id, ClientError::LeadershipLost);
+        }
+    }
+
+    fn answer_read(&mut self, id: RequestId, query: &KvQuery) {
+        let (result, index) = self.state.query_kv(query);
+        let response = ClientResponse::Read { index, result };
+        self.out.push_back(Action::Respond { id, response });
+    }
+
+    fn respond_error(&mut self, id: RequestId, error: ClientError) {
+        let response = ClientResponse::Failed(error);
+        self.out.push_back(Action::Respond { id, response });
+    }
+}
+
+fn propose_error(error: ProposeError) -> ClientError {
+    match error {
+        ProposeError::NotLeader { leader } => ClientError::NotLeader { leader },
+        ProposeError::TransferInProgress
+        | ProposeError::MembershipChangePending
+        | ProposeError::InvalidMembershipChange(_) => ClientError::NotReady,
+    }
+}
+
+fn read_error(error: ReadError) -> ClientError {
+    match error {
+        ReadError::NotLeader { leader } => ClientError::NotLeader { leader },
+        ReadError::NotReady | ReadError::LeaseExpired => ClientError::NotReady,
+    }
+}
