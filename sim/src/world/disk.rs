@@ -77,13 +77,19 @@ impl DurableImage {
     }
 
     /// Installs a snapshot: entries after it survive only if the log agrees with its last entry
-    /// (Raft §7); otherwise the whole log is replaced by it.
+    /// (Raft §7), either holding that entry or a snapshot already covering it; otherwise the
+    /// whole log is replaced by it.
     fn install(&mut self, snapshot: &Snapshot) {
         let last = &snapshot.meta;
-        let agrees = self
-            .entries
-            .iter()
-            .any(|e| e.index == last.last_index && e.term == last.last_term);
+        let covered = self.snapshot.as_ref().is_some_and(|s| {
+            s.meta.last_index > last.last_index
+                || (s.meta.last_index == last.last_index && s.meta.last_term == last.last_term)
+        });
+        let agrees = covered
+            || self
+                .entries
+                .iter()
+                .any(|e| e.index == last.last_index && e.term == last.last_term);
         if agrees {
             self.entries.retain(|e| e.index > last.last_index);
         } else {
@@ -105,6 +111,22 @@ impl DurableImage {
     pub fn is_blank(&self) -> bool {
         *self == DurableImage::default()
     }
+}
+
+/// A one-line summary of a write, for failure reports.
+pub fn describe(write: &LogWrite) -> String {
+    let entries = match (write.entries.first(), write.entries.last()) {
+        (Some(a), Some(b)) => format!("{}..={}", a.index, b.index),
+        _ => "none".to_string(),
+    };
+    format!(
+        "{{snapshot: {:?}, truncate_from: {:?}, entries: {entries}, hard_state: {:?}, \
+         compact_through: {:?}}}",
+        write.snapshot.as_ref().map(|s| s.meta.last_index),
+        write.truncate_from,
+        write.hard_state,
+        write.compact_through
+    )
 }
 
 /// One node's disk.
@@ -136,7 +158,10 @@ impl Disk {
     /// The oldest write completes; it must be `token`.
     pub fn complete(&mut self, token: IoToken) -> Result<(), DiskError> {
         match self.queue.pop_front() {
-            Some((t, write, _)) if t == token => self.image.apply(&write),
+            Some((t, write, _)) if t == token => self
+                .image
+                .apply(&write)
+                .map_err(|e| DiskError(format!("{} in write {}", e.0, describe(&write)))),
             other => Err(DiskError(format!(
                 "completion of {token:?} out of order (oldest pending: {:?})",
                 other.map(|(t, _, _)| t)
@@ -294,6 +319,29 @@ mod tests {
         let recovered = image.recovered();
         assert_eq!(recovered.snapshot, Some(snapshot));
         assert_eq!(recovered.entries.len(), 2);
+    }
+
+    #[test]
+    fn reinstalling_the_durable_snapshot_keeps_the_log_after_it() {
+        let mut image = DurableImage::default();
+        image
+            .apply(&append((1..=4).map(|i| entry(i, 1)).collect(), 1))
+            .unwrap();
+        let write = LogWrite {
+            snapshot: Some(Snapshot {
+                meta: SnapshotMeta {
+                    last_index: LogIndex(3),
+                    last_term: Term(1),
+                    membership: Default::default(),
+                },
+                data: bytes::Bytes::new(),
+            }),
+            compact_through: Some(LogIndex(3)),
+            ..LogWrite::default()
+        };
+        image.apply(&write).unwrap();
+        image.apply(&write).unwrap();
+        assert_eq!(indexes(&image), vec![(4, 1)]);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use synod_core::ids::{IoToken, NodeId, RequestId};
 use synod_core::node::{
-    Action, ClientRequest, ClientResponse, Consistency, Input, Node, NodeConfig,
+    Action, ClientRequest, ClientResponse, Consistency, Input, Node, NodeConfig, NodeEvent,
 };
 use synod_core::raft::{self, Membership, Role};
 use synod_core::rand::{Rng, splitmix64};
@@ -402,7 +402,10 @@ impl World {
             self.options.seed ^ id.0.wrapping_mul(0x9E37_79B9) ^ self.slots[i].incarnation << 40;
         let seed = splitmix64(&mut seed_state);
         let now = self.local_now(i);
-        let mut node = Node::new(self.node_config(id), recovered, seed, now);
+        let mut node = match Node::new(self.node_config(id), recovered, seed, now) {
+            Ok(node) => node,
+            Err(e) => return self.fail(format!("node {id} cannot restart: {e}")),
+        };
         if blank && let Err(e) = node.bootstrap(now, self.membership.clone()) {
             return self.fail(format!("node {id}: bootstrap refused: {e:?}"));
         }
@@ -467,10 +470,12 @@ impl World {
                 );
             }
             Action::Respond { id, response } => self.on_response(id, response),
-            Action::Event(raft::Event::RoleChanged {
+            Action::Event(NodeEvent::Raft(raft::Event::RoleChanged {
                 role: Role::Leader, ..
-            }) => self.stats.leader_terms += 1,
-            Action::Event(_) => {}
+            })) => self.stats.leader_terms += 1,
+            Action::Event(NodeEvent::Raft(_)) => {}
+            // Nothing in the simulation damages data: either event is a bug.
+            Action::Event(damage) => self.fail(format!("node {from}: {damage:?}")),
         }
     }
 
