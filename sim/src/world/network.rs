@@ -69,8 +69,9 @@ impl Network {
         delay
     }
 
-    /// One fault tick: maybe start or heal a partition.
-    pub fn tick(&mut self, rng: &mut Rng) {
+    /// One fault tick: maybe start or heal a partition. Half of the partitions that cut off one
+    /// node cut off `leader` (when known): that is where the interesting recoveries happen.
+    pub fn tick(&mut self, rng: &mut Rng, leader: Option<NodeId>) {
         if !self.faulty {
             return;
         }
@@ -79,13 +80,18 @@ impl Network {
                 self.blocked.clear();
             }
         } else if rng.chance(self.options.partition_probability) {
-            self.partition(rng);
+            self.partition(rng, leader);
         }
     }
 
-    fn partition(&mut self, rng: &mut Rng) {
+    fn partition(&mut self, rng: &mut Rng, leader: Option<NodeId>) {
         let mut nodes = self.nodes.clone();
         rng.shuffle(&mut nodes);
+        if let Some(at) = leader.and_then(|l| nodes.iter().position(|n| *n == l))
+            && rng.chance(0.5)
+        {
+            nodes.swap(0, at);
+        }
         let side_size = match self.options.partition_mode {
             PartitionMode::None => return,
             PartitionMode::IsolateSingle => 1,
@@ -148,7 +154,7 @@ mod tests {
             ids(5),
         );
         let mut rng = Rng::new(3);
-        net.tick(&mut rng);
+        net.tick(&mut rng, None);
         let cut: Vec<NodeId> = ids(5)
             .into_iter()
             .filter(|&a| ids(5).into_iter().all(|b| a == b || !net.link_up(a, b)))
@@ -159,8 +165,25 @@ mod tests {
                 .iter()
                 .all(|&b| b == cut[0] || !net.link_up(b, cut[0]))
         );
-        net.tick(&mut rng);
+        net.tick(&mut rng, None);
         assert!(!net.partitioned());
+    }
+
+    #[test]
+    fn isolation_often_targets_the_leader() {
+        let options = lossless(PartitionMode::IsolateSingle, PartitionSymmetry::Symmetric);
+        let mut rng = Rng::new(11);
+        let mut leader_cut = 0;
+        for _ in 0..100 {
+            let mut net = Network::new(options.clone(), ids(5));
+            net.tick(&mut rng, Some(NodeId(3)));
+            if !net.link_up(NodeId(3), NodeId(1)) && !net.link_up(NodeId(3), NodeId(2))
+                || !net.link_up(NodeId(3), NodeId(4)) && !net.link_up(NodeId(3), NodeId(5))
+            {
+                leader_cut += 1;
+            }
+        }
+        assert!(leader_cut > 40, "leader isolated {leader_cut} times of 100");
     }
 
     #[test]
@@ -169,7 +192,7 @@ mod tests {
             lossless(PartitionMode::UniformSize, PartitionSymmetry::Asymmetric),
             ids(3),
         );
-        net.tick(&mut Rng::new(9));
+        net.tick(&mut Rng::new(9), None);
         assert!(net.partitioned());
         for a in ids(3) {
             for b in ids(3) {
@@ -189,7 +212,7 @@ mod tests {
         );
         let mut rng = Rng::new(1);
         assert_eq!(net.send(&mut rng, NodeId(1), NodeId(2)).len(), 1);
-        net.tick(&mut rng);
+        net.tick(&mut rng, None);
         assert!(net.send(&mut rng, NodeId(1), NodeId(2)).is_empty());
         net.heal_all();
         assert_eq!(net.send(&mut rng, NodeId(1), NodeId(2)).len(), 1);

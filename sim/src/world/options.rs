@@ -167,7 +167,7 @@ impl Options {
             } else {
                 PartitionSymmetry::Asymmetric
             },
-            partition_probability: rng.unit() * 0.05,
+            partition_probability: rng.unit() * 0.1,
             heal_probability: 0.02 + rng.unit() * 0.2,
         };
         let disk_min = rng.range(50, 2_000);
@@ -177,7 +177,7 @@ impl Options {
             torn_write: rng.unit(),
         };
         let crash = CrashOptions {
-            crash_probability: maybe(&mut rng, 0.02),
+            crash_probability: maybe(&mut rng, 0.05),
             downtime_min: ms(rng.range(10, 1_000)),
             downtime_max: ms(rng.range(1_000, 10_000)),
         };

@@ -551,18 +551,34 @@ impl World {
         if self.phase != Phase::Safety {
             return;
         }
-        self.network.tick(&mut self.rng);
+        let leader = self.leader_slot();
+        self.network
+            .tick(&mut self.rng, leader.map(|i| self.slots[i].id));
         if self.rng.chance(self.options.crash.crash_probability) {
             let up: Vec<usize> = (0..self.slots.len())
                 .filter(|&i| self.slots[i].node.is_some())
                 .collect();
-            if !up.is_empty() {
-                let victim = up[self.rng.below(up.len() as u64) as usize];
+            // Half the crashes hit the leader: leadership changes are where the bugs hide.
+            let victim = match leader {
+                Some(leader) if self.rng.chance(0.5) => Some(leader),
+                _ if up.is_empty() => None,
+                _ => Some(up[self.rng.below(up.len() as u64) as usize]),
+            };
+            if let Some(victim) = victim {
                 self.crash(victim);
             }
         }
         let at = self.now + micros(self.options.fault_tick);
         self.queue.push(at, Event::FaultTick);
+    }
+
+    /// The running node that believes it leads in the highest term, if any.
+    fn leader_slot(&self) -> Option<usize> {
+        (0..self.slots.len())
+            .filter_map(|i| self.slots[i].node.as_ref().map(|n| (n.raft(), i)))
+            .filter(|(r, _)| r.role() == Role::Leader)
+            .max_by_key(|(r, _)| r.term())
+            .map(|(_, i)| i)
     }
 
     fn crash(&mut self, i: usize) {
