@@ -84,7 +84,7 @@ fn sweep(first: u64, count: u64) -> ExitCode {
             );
         }
     }
-    eprintln!("wall time {:.1} s", started.elapsed().as_secs_f64());
+    println!("wall time {:.1} s", started.elapsed().as_secs_f64());
     println!("vopr: {count} seeds, {failures} failures");
     if failures > 0 {
         ExitCode::FAILURE

@@ -58,7 +58,7 @@ impl DurableImage {
     /// torn write leaves behind.
     fn apply_prefix(&mut self, write: &LogWrite, entries: usize) -> Result<(), DiskError> {
         if let Some(snapshot) = &write.snapshot {
-            self.install(snapshot);
+            self.install(snapshot)?;
         }
         if let Some(from) = write.truncate_from {
             self.entries.retain(|e| e.index < from);
@@ -79,11 +79,20 @@ impl DurableImage {
     /// Installs a snapshot: entries after it survive only if the log agrees with its last entry
     /// (Raft §7), either holding that entry or a snapshot already covering it; otherwise the
     /// whole log is replaced by it.
-    fn install(&mut self, snapshot: &Snapshot) {
+    fn install(&mut self, snapshot: &Snapshot) -> Result<(), DiskError> {
         let last = &snapshot.meta;
+        if let Some(durable) = &self.snapshot
+            && durable.meta.last_index > last.last_index
+        {
+            // The log after the newer snapshot may already be compacted: replacing it would
+            // leave a hole between the snapshot and the first entry.
+            return Err(DiskError(format!(
+                "snapshot through {} would replace the newer durable snapshot through {}",
+                last.last_index, durable.meta.last_index
+            )));
+        }
         let covered = self.snapshot.as_ref().is_some_and(|s| {
-            s.meta.last_index > last.last_index
-                || (s.meta.last_index == last.last_index && s.meta.last_term == last.last_term)
+            s.meta.last_index == last.last_index && s.meta.last_term == last.last_term
         });
         let agrees = covered
             || self
@@ -96,6 +105,7 @@ impl DurableImage {
             self.entries.clear();
         }
         self.snapshot = Some(snapshot.clone());
+        Ok(())
     }
 
     /// The state a restarting node loads.
@@ -342,6 +352,24 @@ mod tests {
         image.apply(&write).unwrap();
         image.apply(&write).unwrap();
         assert_eq!(indexes(&image), vec![(4, 1)]);
+    }
+
+    #[test]
+    fn older_snapshot_over_a_newer_durable_one_is_an_error() {
+        let snapshot = |last_index| LogWrite {
+            snapshot: Some(Snapshot {
+                meta: SnapshotMeta {
+                    last_index: LogIndex(last_index),
+                    last_term: Term(1),
+                    membership: Default::default(),
+                },
+                data: bytes::Bytes::new(),
+            }),
+            ..LogWrite::default()
+        };
+        let mut image = DurableImage::default();
+        image.apply(&snapshot(5)).unwrap();
+        assert!(image.apply(&snapshot(4)).is_err());
     }
 
     #[test]

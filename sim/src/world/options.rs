@@ -82,6 +82,10 @@ pub struct NodeOptions {
     pub snapshot_chunk_bytes: usize,
     /// Applied entries between snapshots.
     pub snapshot_threshold: u64,
+    /// Base election timeout (short ones make elections, and their races, frequent).
+    pub election_timeout: Duration,
+    /// Leader heartbeat period.
+    pub heartbeat_interval: Duration,
 }
 
 /// Client workload.
@@ -176,16 +180,21 @@ impl Options {
             latency_max: Duration::from_micros(disk_min + rng.range(1, 20_000)),
             torn_write: rng.unit(),
         };
+        // Some seeds restart within milliseconds: inside the election that the crash caused.
+        let downtime_min = Duration::from_micros(rng.range(100, 500_000));
         let crash = CrashOptions {
             crash_probability: maybe(&mut rng, 0.05),
-            downtime_min: ms(rng.range(10, 1_000)),
-            downtime_max: ms(rng.range(1_000, 10_000)),
+            downtime_min,
+            downtime_max: downtime_min + ms(rng.range(1, 5_000)),
         };
+        let election_timeout = ms([150, 300, 1_000][rng.below(3) as usize]);
         let node = NodeOptions {
             max_inflight: rng.range(1, 9) as usize,
             max_append_entries: [1, 4, 64, 512][rng.below(4) as usize],
             snapshot_chunk_bytes: [64, 1 << 10, 256 << 10][rng.below(3) as usize],
             snapshot_threshold: [8, 32, 200, 10_000][rng.below(4) as usize],
+            election_timeout,
+            heartbeat_interval: election_timeout / rng.range(3, 11) as u32,
         };
         let workload = WorkloadOptions {
             clients: rng.range(1, 6) as usize,

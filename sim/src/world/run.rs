@@ -386,6 +386,8 @@ impl World {
                 max_inflight: o.max_inflight,
                 max_append_entries: o.max_append_entries,
                 snapshot_chunk_bytes: o.snapshot_chunk_bytes,
+                election_timeout: o.election_timeout,
+                heartbeat_interval: o.heartbeat_interval,
                 ..raft::Config::new(id)
             },
             snapshot_threshold: o.snapshot_threshold,
