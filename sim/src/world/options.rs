@@ -69,6 +69,9 @@ pub struct CrashOptions {
     pub downtime_min: Duration,
     /// Longest downtime.
     pub downtime_max: Duration,
+    /// Probability a node crashes right after a vote of its becomes durable, back within
+    /// milliseconds: the window in which a forgotten vote would elect two leaders.
+    pub crash_after_vote: f64,
 }
 
 /// Raft and node knobs varied per seed.
@@ -186,6 +189,7 @@ impl Options {
             crash_probability: maybe(&mut rng, 0.05),
             downtime_min,
             downtime_max: downtime_min + ms(rng.range(1, 5_000)),
+            crash_after_vote: 0.0,
         };
         let election_timeout = ms([150, 300, 1_000][rng.below(3) as usize]);
         let node = NodeOptions {
@@ -203,6 +207,11 @@ impl Options {
             request_timeout: ms(rng.range(500, 5_000)),
             read_ratio: 0.2 + rng.unit() * 0.5,
             cas_ratio: rng.unit() * 0.8,
+        };
+        // Drawn last so adding it left every earlier option of every seed unchanged.
+        let crash = CrashOptions {
+            crash_after_vote: maybe(&mut rng, 0.5),
+            ..crash
         };
         Options {
             seed,

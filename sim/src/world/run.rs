@@ -311,13 +311,24 @@ impl World {
                 if self.slots[node].incarnation != incarnation || self.slots[node].node.is_none() {
                     return;
                 }
+                let before = self.slots[node].disk.image().hard_state;
                 if let Err(e) = self.slots[node].disk.complete(token) {
                     return self.fail(format!("node {}: {}", self.slots[node].id, e.0));
                 }
+                let after = self.slots[node].disk.image().hard_state;
+                let voted =
+                    after.vote.is_some() && (after.term, after.vote) != (before.term, before.vote);
                 self.stats.persists += 1;
                 self.trace
                     .event(self.now, node as u64, 2, &token.0.to_le_bytes());
                 self.input(node, Input::Persisted(token));
+                if voted
+                    && self.phase == Phase::Safety
+                    && self.rng.chance(self.options.crash.crash_after_vote)
+                {
+                    let downtime = Duration::from_micros(self.rng.range(100, 5_000));
+                    self.crash(node, downtime);
+                }
             }
             Event::Timer {
                 node,
@@ -567,7 +578,9 @@ impl World {
                 _ => Some(up[self.rng.below(up.len() as u64) as usize]),
             };
             if let Some(victim) = victim {
-                self.crash(victim);
+                let crash = &self.options.crash;
+                let downtime = self.rng.duration(crash.downtime_min, crash.downtime_max);
+                self.crash(victim, downtime);
             }
         }
         let at = self.now + micros(self.options.fault_tick);
@@ -583,7 +596,8 @@ impl World {
             .map(|(_, i)| i)
     }
 
-    fn crash(&mut self, i: usize) {
+    /// Power loss on node `i`; it restarts after `downtime`.
+    fn crash(&mut self, i: usize, downtime: Duration) {
         let torn_write = self.rng.chance(self.options.disk.torn_write);
         let slot = &mut self.slots[i];
         let torn = match slot.disk.in_progress_entries() {
@@ -599,8 +613,6 @@ impl World {
         }
         self.stats.crashes += 1;
         self.trace.event(self.now, i as u64, 5, &[]);
-        let crash = &self.options.crash;
-        let downtime = self.rng.duration(crash.downtime_min, crash.downtime_max);
         self.queue
             .push(self.now + micros(downtime), Event::Restart { node: i });
     }
