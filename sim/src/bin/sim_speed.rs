@@ -15,6 +15,7 @@ fn steady_five_nodes(seed: u64) -> Options {
     options.network.reorder = 0.0;
     options.network.partition_mode = PartitionMode::None;
     options.crash.crash_probability = 0.0;
+    options.crash.crash_after_vote = 0.0;
     options.workload.clients = 4;
     options.workload.keys = 4;
     options.workload.think_max = Duration::from_millis(20);
