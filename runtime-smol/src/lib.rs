@@ -1,5 +1,7 @@
 //! synod's runtime: drives synod-core over real sockets, files and timers.
 
+pub mod agent;
+pub mod cli;
 pub mod http;
 pub mod shell;
 pub mod storage;

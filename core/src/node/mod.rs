@@ -209,6 +209,7 @@ impl Node {
                         && *role != raft::Role::Leader
                     {
                         self.fail_unconfirmed_writes();
+                        self.retry_reads_awaiting_leader(now);
                     }
                     self.out.push_back(Action::Event(NodeEvent::Raft(event)));
                 }
@@ -242,6 +243,7 @@ impl Node {
             self.answer_write(index, entry.term, result);
         }
         self.serve_caught_up_reads();
+        self.retry_reads_awaiting_leader(now);
         self.maybe_snapshot(now);
     }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::ids::{LogIndex, ReadId, RequestId, Term};
-use crate::raft::{ProposeError, ReadError};
+use crate::raft::{ProposeError, ReadError, Role};
 use crate::state::kv_types::KvQuery;
 use crate::state::{self, CommandResult};
 use crate::time::Instant;
@@ -20,23 +20,52 @@ pub(super) struct Pending {
     read_rounds: BTreeMap<ReadId, (RequestId, KvQuery)>,
     /// Reads whose linearization point is known, waiting for the state to reach that index.
     caught_up_at: BTreeMap<LogIndex, Vec<(RequestId, KvQuery)>>,
+    /// Reads that reached a leader before it committed an entry of its term: retried after the
+    /// next apply rather than failed, so a freshly elected leader just answers a little later.
+    until_leader_ready: Vec<(RequestId, KvQuery, Consistency)>,
 }
 
 impl Node {
     pub(super) fn handle_request(&mut self, now: Instant, id: RequestId, request: ClientRequest) {
         match request {
             ClientRequest::Write(command) => self.propose(now, id, command),
-            ClientRequest::Read { query, consistency } => match consistency {
-                Consistency::Stale => self.answer_read(id, &query),
-                Consistency::Default => match self.raft.lease_read(now) {
-                    Ok(index) => self.read_at(index, id, query),
-                    // Lease not established (e.g. quorum not heard from lately): a ReadIndex
-                    // round gives the same guarantee, a little later.
-                    Err(ReadError::LeaseExpired) => self.read_round(now, id, query),
-                    Err(error) => self.respond_error(id, read_error(error)),
-                },
-                Consistency::Consistent => self.read_round(now, id, query),
+            ClientRequest::Read { query, consistency } => self.read(now, id, query, consistency),
+        }
+    }
+
+    fn read(&mut self, now: Instant, id: RequestId, query: KvQuery, consistency: Consistency) {
+        match consistency {
+            Consistency::Stale => self.answer_read(id, &query),
+            Consistency::Default => match self.raft.lease_read(now) {
+                Ok(index) => self.read_at(index, id, query),
+                // Lease not established (e.g. quorum not heard from lately): a ReadIndex
+                // round gives the same guarantee, a little later.
+                Err(ReadError::LeaseExpired) => self.read_round(now, id, query),
+                Err(ReadError::NotReady) => self.wait_for_leader_ready(id, query, consistency),
+                Err(error) => self.respond_error(id, read_error(error)),
             },
+            Consistency::Consistent => self.read_round(now, id, query),
+        }
+    }
+
+    fn wait_for_leader_ready(&mut self, id: RequestId, query: KvQuery, consistency: Consistency) {
+        self.pending
+            .until_leader_ready
+            .push((id, query, consistency));
+    }
+
+    /// Retries reads parked by [`Self::wait_for_leader_ready`]: on a leader they run again (and
+    /// park again if it is still not ready); elsewhere they fail with the leader to retry at.
+    pub(super) fn retry_reads_awaiting_leader(&mut self, now: Instant) {
+        let parked = std::mem::take(&mut self.pending.until_leader_ready);
+        let is_leader = self.raft.role() == Role::Leader;
+        for (id, query, consistency) in parked {
+            if is_leader {
+                self.read(now, id, query, consistency);
+            } else {
+                let leader = self.raft.leader();
+                self.respond_error(id, ClientError::NotLeader { leader });
+            }
         }
     }
 
@@ -76,8 +105,13 @@ impl Node {
     }
 
     pub(super) fn read_failed(&mut self, read: ReadId, error: ReadError) {
-        if let Some((id, _)) = self.pending.read_rounds.remove(&read) {
-            self.respond_error(id, read_error(error));
+        if let Some((id, query)) = self.pending.read_rounds.remove(&read) {
+            match error {
+                ReadError::NotReady => {
+                    self.wait_for_leader_ready(id, query, Consistency::Consistent)
+                }
+                error => self.respond_error(id, read_error(error)),
+            }
         }
     }
 

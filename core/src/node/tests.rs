@@ -207,3 +207,53 @@ fn snapshot_is_taken_once_the_threshold_of_applied_entries_is_reached() {
     );
     assert_eq!(node.state().index(), node.raft().applied_index().0);
 }
+
+#[test]
+fn read_reaching_a_fresh_leader_waits_for_its_first_commit_instead_of_failing() {
+    let mut now = Instant::from_millis(1);
+    let mut node = Node::new(config(1), Recovered::default(), 7, now).expect("fresh node");
+    node.bootstrap(now, Membership::voters([(NodeId(1), "n1".to_string())]))
+        .expect("empty log bootstraps");
+    settle(&mut node, now);
+    // Complete persists only until the node leads; keep its blank entry's persist pending.
+    let mut held = Vec::new();
+    while node.raft().role() != raft::Role::Leader {
+        now = node.poll_timeout().expect("an election deadline").max(now);
+        node.handle_timeout(now);
+        let mut queue = drain(&mut node);
+        while let Some(action) = queue.pop() {
+            if let Action::Persist { token, .. } = action {
+                if node.raft().role() == raft::Role::Leader {
+                    held.push(token);
+                } else {
+                    node.handle_input(now, Input::Persisted(token));
+                    queue.extend(drain(&mut node));
+                }
+            }
+        }
+    }
+    held.extend(drain(&mut node).into_iter().filter_map(|a| match a {
+        Action::Persist { token, .. } => Some(token),
+        _ => None,
+    }));
+    let query = KvQuery::Get { key: "k".into() };
+    let consistency = Consistency::Default;
+    request(
+        &mut node,
+        now,
+        1,
+        ClientRequest::Read { query, consistency },
+    );
+    assert_eq!(responses(drain(&mut node)), vec![], "answered before ready");
+    for token in held {
+        node.handle_input(now, Input::Persisted(token));
+    }
+    let answered = responses(settle(&mut node, now));
+    assert!(
+        matches!(
+            answered.as_slice(),
+            [(RequestId(1), ClientResponse::Read { .. })]
+        ),
+        "{answered:?}"
+    );
+}

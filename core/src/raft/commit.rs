@@ -36,14 +36,19 @@ impl Raft {
         if candidate <= self.commit || self.log.term_at(candidate) != Some(self.term) {
             return;
         }
+        let config_index = self.configs.current_index();
+        let config_committed = config_index > self.commit && config_index <= candidate;
         self.commit = candidate;
-        self.stage_hard_state();
+        self.stage_commit();
+        if config_committed {
+            // Servers only the previous config had need no more entries.
+            self.sync_progress_with_membership();
+        }
         self.on_commit_advanced();
     }
 
-    /// Effects of a new commit index on the leader: configs, reads, apply.
+    /// Effects of a new commit index on the leader: reads, apply, membership follow-ups.
     fn on_commit_advanced(&mut self) {
-        self.sync_progress_with_membership();
         self.check_reads();
         self.apply_ready();
         self.maybe_promote_learners();

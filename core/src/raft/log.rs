@@ -24,7 +24,8 @@ impl RaftLog {
             entries: VecDeque::with_capacity(entries.len()),
             durable: base_index,
         };
-        for entry in entries {
+        // Entries the snapshot covers (a trailing stretch kept on disk) are not needed.
+        for entry in entries.into_iter().skip_while(|e| e.index <= base_index) {
             // Recovered entries must be contiguous; stop at the first gap rather than trust it.
             if entry.index != log.last_index().next() {
                 break;

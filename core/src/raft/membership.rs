@@ -113,7 +113,10 @@ impl Raft {
 
     fn membership_change_allowed(&self) -> Result<(), ProposeError> {
         self.check_can_propose()?;
-        if self.configs.current_index() > self.commit {
+        // Until our own term has a committed entry, a config appended by an earlier leader may
+        // still be uncommitted in other logs; changing again could create disjoint majorities
+        // (Ongaro, raft-dev 2015: the single-server change bug).
+        if self.configs.current_index() > self.commit || !self.committed_in_current_term() {
             return Err(ProposeError::MembershipChangePending);
         }
         Ok(())

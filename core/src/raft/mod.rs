@@ -8,6 +8,17 @@
 //! commit only by a quorum of durable matches and only of current-term entries directly;
 //! snapshots sent in chunks; single-server membership changes with learners; leadership transfer;
 //! ReadIndex and lease reads.
+//!
+//! Durability is in the action stream: writes staged since the last drain go out together as
+//! an `Action::Persist` (issued when `poll_action` runs dry), and anything that promises durable state (an append ack, a vote grant, a snapshot
+//! ack, counting the candidate's own vote, restoring a received snapshot) is held until
+//! `handle_persisted` reports that write. The leader sends new entries while persisting them
+//! and counts its own copy only once durable. `Apply` carries only committed, durable entries.
+//!
+//! One concern per file, each an `impl Raft` block over the shared state (openraft-style
+//! handlers): `election`, `replication`, `commit`, `persist`, `snapshot`, `membership`,
+//! `read`, `transfer`; `log` (entries after the snapshot base) and `progress` (the leader's
+//! view of each follower) are plain data structures.
 
 pub mod message;
 pub mod types;

@@ -12,8 +12,8 @@ pub(crate) enum AfterPersist {
     Send(NodeId, Message),
     /// The candidate's vote for itself in this term is durable: count it.
     SelfVote(Term),
-    /// A snapshot this node took is durable: keep it and drop the log it covers.
-    SnapshotTaken(Snapshot),
+    /// A snapshot this node took is durable: keep it and compact the log through the index.
+    SnapshotTaken(Snapshot, Option<(LogIndex, Term)>),
     /// A snapshot received from the leader is durable: restore the state machine from it.
     SnapshotInstalled(Snapshot),
 }
@@ -23,6 +23,8 @@ pub(crate) enum AfterPersist {
 pub(crate) struct Staged {
     pub(crate) write: LogWrite,
     pub(crate) hard_state_dirty: bool,
+    /// Only the commit index moved: worth recording, but not worth an fsync of its own.
+    pub(crate) commit_dirty: bool,
     pub(crate) log_dirty: bool,
     pub(crate) then: Vec<AfterPersist>,
 }
@@ -48,6 +50,13 @@ impl Raft {
         self.staged.hard_state_dirty = true;
     }
 
+    /// The commit index advanced. Commit is volatile in Raft (a restarted server learns it again
+    /// from the leader), so it rides along with the next write instead of forcing one: a write
+    /// per commit would double the fsyncs on the path of every client write.
+    pub(super) fn stage_commit(&mut self) {
+        self.staged.commit_dirty = true;
+    }
+
     /// Entries were appended to the in-memory log; they go into the next persist.
     pub(super) fn stage_entries(&mut self, entries: impl IntoIterator<Item = crate::raft::Entry>) {
         self.staged.log_dirty = true;
@@ -71,12 +80,12 @@ impl Raft {
     }
 
     /// A snapshot to install; sealed in its own write ahead of anything later.
-    pub(super) fn stage_snapshot(&mut self, snapshot: Snapshot, compact_through: LogIndex) {
+    pub(super) fn stage_snapshot(&mut self, snapshot: Snapshot, compact_through: Option<LogIndex>) {
         if !self.staged.is_empty() {
             self.flush();
         }
         self.staged.write.snapshot = Some(snapshot);
-        self.staged.write.compact_through = Some(compact_through);
+        self.staged.write.compact_through = compact_through;
         self.staged.log_dirty = true;
     }
 
@@ -118,7 +127,7 @@ impl Raft {
             return;
         }
         let mut staged = std::mem::take(&mut self.staged);
-        if staged.hard_state_dirty {
+        if staged.hard_state_dirty || staged.commit_dirty {
             staged.write.hard_state = Some(self.hard_state());
         }
         let token = IoToken(self.next_token);
@@ -161,7 +170,9 @@ impl Raft {
         match then {
             AfterPersist::Send(to, msg) => self.send(to, msg),
             AfterPersist::SelfVote(term) => self.count_self_vote(term),
-            AfterPersist::SnapshotTaken(snapshot) => self.on_snapshot_taken(snapshot),
+            AfterPersist::SnapshotTaken(snapshot, compact) => {
+                self.on_snapshot_taken(snapshot, compact)
+            }
             AfterPersist::SnapshotInstalled(snapshot) => self.on_snapshot_installed(snapshot),
         }
     }

@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 
 use crate::ids::LogIndex;
+use crate::raft::Snapshot;
 use crate::time::Instant;
 
 /// How the leader currently feeds one follower.
@@ -17,8 +18,9 @@ pub(crate) enum ReplicationState {
     Replicate,
     /// The follower needs entries already compacted: stream the snapshot chunk by chunk.
     Snapshot {
-        /// Last index of the snapshot being sent.
-        last_index: LogIndex,
+        /// The snapshot being sent (kept even if a newer one is taken meanwhile, so frequent
+        /// snapshots cannot starve a slow follower).
+        snapshot: Snapshot,
         /// Byte offset of the next chunk to send.
         offset: u64,
     },

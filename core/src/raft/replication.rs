@@ -247,10 +247,11 @@ impl Raft {
             entries.retain(|e| e.index > base);
             prev = base;
             prev_term = self.log.term_at(base).unwrap_or_default();
-            if let Some(first) = entries.first() {
-                if first.index != base.next() {
-                    return self.conflict(prev);
-                }
+            if entries
+                .first()
+                .is_some_and(|first| first.index != base.next())
+            {
+                return self.conflict(prev);
             }
         }
         if prev > self.log.last_index() || self.log.term_at(prev) != Some(prev_term) {
@@ -290,7 +291,7 @@ impl Raft {
         let commit = leader_commit.min(last_new);
         if commit > self.commit {
             self.commit = commit;
-            self.stage_hard_state();
+            self.stage_commit();
         }
         AppendResult::Success {
             match_index: last_new,

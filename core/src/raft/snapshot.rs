@@ -3,7 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::ids::{LogIndex, NodeId};
+use crate::ids::{LogIndex, NodeId, Term};
 use crate::raft::persist::AfterPersist;
 use crate::raft::progress::ReplicationState;
 use crate::raft::{
@@ -19,7 +19,11 @@ pub(crate) struct IncomingSnapshot {
 
 impl Raft {
     pub(super) fn take_snapshot(&mut self, last_index: LogIndex, data: Bytes) {
-        if last_index > self.applied || last_index <= self.log.base_index() {
+        let latest = self
+            .snapshot
+            .as_ref()
+            .map_or(LogIndex(0), |s| s.meta.last_index);
+        if last_index > self.applied || last_index <= latest.max(self.log.base_index()) {
             return;
         }
         let Some(last_term) = self.log.term_at(last_index) else {
@@ -31,33 +35,43 @@ impl Raft {
             membership: self.configs.at(last_index).clone(),
         };
         let snapshot = Snapshot { meta, data };
-        self.stage_snapshot(snapshot.clone(), last_index);
-        self.after_persist(AfterPersist::SnapshotTaken(snapshot));
+        // Keep a trailing stretch of log so a slightly lagging follower needs no snapshot.
+        let through = LogIndex(last_index.0.saturating_sub(self.config.trailing_entries));
+        let compact = self
+            .log
+            .term_at(through)
+            .filter(|_| through > self.log.base_index())
+            .map(|term| (through, term));
+        self.stage_snapshot(snapshot.clone(), compact.map(|(index, _)| index));
+        self.after_persist(AfterPersist::SnapshotTaken(snapshot, compact));
     }
 
-    /// Our snapshot is durable: the log it covers may go.
-    pub(super) fn on_snapshot_taken(&mut self, snapshot: Snapshot) {
-        let meta = &snapshot.meta;
-        if meta.last_index > self.log.base_index() {
-            self.log.compact_through(meta.last_index, meta.last_term);
-            self.configs.compact_through(meta.last_index);
+    /// Our snapshot is durable: the log it covers (but the trailing entries) may go.
+    pub(super) fn on_snapshot_taken(
+        &mut self,
+        snapshot: Snapshot,
+        compact: Option<(LogIndex, Term)>,
+    ) {
+        if let Some((index, term)) = compact.filter(|(index, _)| *index > self.log.base_index()) {
+            self.log.compact_through(index, term);
+            self.configs.compact_through(index);
         }
-        if self
+        let newer = self
             .snapshot
             .as_ref()
-            .is_none_or(|s| s.meta.last_index < meta.last_index)
-        {
+            .is_none_or(|s| s.meta.last_index < snapshot.meta.last_index);
+        if newer {
             self.snapshot = Some(snapshot);
         }
     }
 
     pub(super) fn start_snapshot_send(&mut self, to: NodeId) {
-        let Some(last_index) = self.snapshot.as_ref().map(|s| s.meta.last_index) else {
+        let Some(snapshot) = self.snapshot.clone() else {
             return;
         };
         if let Some(pr) = self.progress.get_mut(&to) {
             pr.state = ReplicationState::Snapshot {
-                last_index,
+                snapshot,
                 offset: 0,
             };
             pr.inflight.clear();
@@ -67,20 +81,12 @@ impl Raft {
 
     /// (Re)send the chunk the follower expects next.
     pub(super) fn send_snapshot_chunk(&mut self, to: NodeId) {
-        let Some(snapshot) = self.snapshot.as_ref() else {
+        let Some(pr) = self.progress.get(&to) else {
             return;
         };
-        let Some(pr) = self.progress.get_mut(&to) else {
+        let ReplicationState::Snapshot { snapshot, offset } = &pr.state else {
             return;
         };
-        let ReplicationState::Snapshot { last_index, offset } = &mut pr.state else {
-            return;
-        };
-        if *last_index != snapshot.meta.last_index {
-            // We took a newer snapshot meanwhile: send that one instead.
-            *last_index = snapshot.meta.last_index;
-            *offset = 0;
-        }
         let total = snapshot.data.len();
         let start = usize::try_from(*offset).unwrap_or(total).min(total);
         let end = start
@@ -105,21 +111,23 @@ impl Raft {
             return;
         };
         pr.last_ack = now;
-        let ReplicationState::Snapshot { last_index, offset } = &mut pr.state else {
+        let ReplicationState::Snapshot { snapshot, offset } = &mut pr.state else {
             return;
         };
-        if resp.last_index != *last_index {
+        let last_index = snapshot.meta.last_index;
+        if resp.last_index != last_index {
             return;
         }
         if resp.done {
-            let installed = *last_index;
-            pr.become_probe(installed.next(), now);
-            pr.on_match(installed, now);
+            pr.become_probe(last_index.next(), now);
+            pr.on_match(last_index, now);
             self.maybe_commit();
             self.maybe_promote_learners();
             self.maybe_send_timeout_now();
             self.send_append(from);
-        } else {
+        } else if resp.next_offset > *offset || (resp.next_offset == 0 && *offset != 0) {
+            // Progress, or the follower lost track. Anything else is a stale answer: ignore it
+            // (the heartbeat resends a lost chunk), so duplicate streams do not multiply.
             *offset = resp.next_offset;
             self.send_snapshot_chunk(from);
         }
@@ -151,24 +159,26 @@ impl Raft {
             .as_ref()
             .filter(|s| s.meta == chunk.meta)
             .map(|s| s.data.len() as u64);
-        if chunk.offset > 0 && received.is_some_and(|r| chunk.offset < r) {
-            // A duplicate of a chunk we hold: say where we are instead of starting over.
-            let resp = respond(received.unwrap_or(0), false, self.term);
-            self.send(from, Message::InstallSnapshotResponse(resp));
-            return;
-        }
-        let continues = received == Some(chunk.offset);
-        if chunk.offset == 0 {
-            self.incoming_snapshot = Some(IncomingSnapshot {
-                meta: chunk.meta.clone(),
-                data: BytesMut::new(),
-            });
-        } else if !continues {
-            // Out of order or from a snapshot we lost track of: start over.
-            self.incoming_snapshot = None;
-            let resp = respond(0, false, self.term);
-            self.send(from, Message::InstallSnapshotResponse(resp));
-            return;
+        match received {
+            Some(len) if chunk.offset != len => {
+                // A duplicate or a gap in a stream we follow: ask for exactly what we lack.
+                let resp = respond(len, false, self.term);
+                self.send(from, Message::InstallSnapshotResponse(resp));
+                return;
+            }
+            Some(_) => {}
+            None if chunk.offset == 0 => {
+                self.incoming_snapshot = Some(IncomingSnapshot {
+                    meta: chunk.meta.clone(),
+                    data: BytesMut::new(),
+                });
+            }
+            None => {
+                // A stream we lost track of (or never saw the start of): restart at 0.
+                let resp = respond(0, false, self.term);
+                self.send(from, Message::InstallSnapshotResponse(resp));
+                return;
+            }
         }
         let Some(incoming) = self.incoming_snapshot.as_mut() else {
             return;
@@ -196,14 +206,17 @@ impl Raft {
     fn install_snapshot(&mut self, snapshot: Snapshot) {
         let meta = snapshot.meta.clone();
         let keeps_suffix = self.log.term_at(meta.last_index) == Some(meta.last_term);
-        self.stage_snapshot(snapshot.clone(), meta.last_index);
+        self.stage_snapshot(snapshot.clone(), Some(meta.last_index));
         if !keeps_suffix {
             self.staged.write.truncate_from = Some(self.log.base_index().next());
             self.clamp_durable(self.applied);
             self.log
                 .reset_to(meta.last_index, meta.last_term, self.applied);
+            let changed = *self.configs.current() != meta.membership;
             self.configs.reset(meta.last_index, meta.membership.clone());
-            self.on_membership_changed();
+            if changed {
+                self.on_membership_changed();
+            }
         }
         self.commit = self.commit.max(meta.last_index);
         self.stage_hard_state();

@@ -267,6 +267,9 @@ pub struct Config {
     pub snapshot_chunk_bytes: usize,
     /// A learner within this many entries of the leader's last index is caught up.
     pub catch_up_margin: u64,
+    /// Entries kept in the log before a snapshot this node takes, so a follower lagging by
+    /// less than this catches up from the log instead of needing the whole snapshot.
+    pub trailing_entries: u64,
 }
 
 impl Config {
@@ -283,6 +286,7 @@ impl Config {
             max_append_bytes: 1 << 20,
             snapshot_chunk_bytes: 256 << 10,
             catch_up_margin: 64,
+            trailing_entries: 1024,
         }
     }
 }

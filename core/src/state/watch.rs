@@ -12,7 +12,7 @@ pub struct WatchId(pub u64);
 pub enum WatchTarget {
     /// Exactly this key.
     Key(String),
-    /// Every key starting with this prefix (string prefix, like `?recurse`).
+    /// Every key starting with this prefix (string prefix): `?recurse` and `?keys` queries.
     Prefix(String),
 }
 

@@ -1,1 +1,30 @@
-//! The HTTP API server (hand-rolled on httparse).
+//! The HTTP API server (hand-rolled on `synod_core::api::http`): connections, routing and the
+//! Consul-compatible endpoints, against a [`Backend`].
+//!
+//! Wiring it up: implement [`Backend`] over the node, then
+//!
+//! ```text
+//! let server = Server::bind(addr, Arc::new(backend), ServerConfig::default()).await?;
+//! server.run().await; // serves until this future is dropped
+//! ```
+//!
+//! Endpoints so far: `/v1/kv/<key>` (GET, PUT, DELETE) and `/v1/status/{leader,peers}` (GET).
+//! Handlers for new endpoints go in their own module, registered in [`router`]; request bodies
+//! decode with [`json::decode_case_insensitive`] and answers encode with [`json::encode`].
+
+pub mod backend;
+pub mod blocking;
+pub mod connection;
+pub mod date;
+pub mod errors;
+pub mod json;
+pub mod kv;
+pub mod memory_backend;
+pub mod router;
+pub mod server;
+pub mod status;
+
+pub use backend::{Backend, Status};
+pub use blocking::QueryTimes;
+pub use memory_backend::MemoryBackend;
+pub use server::{Server, ServerConfig};

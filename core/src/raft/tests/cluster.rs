@@ -23,7 +23,7 @@ pub(crate) struct Disk {
 }
 
 impl Disk {
-    fn write(&mut self, w: LogWrite) {
+    pub(crate) fn write(&mut self, w: LogWrite) {
         if let Some(s) = w.snapshot {
             self.snapshot = Some(s);
         }
@@ -39,7 +39,7 @@ impl Disk {
         }
     }
 
-    fn recovered(&self) -> Recovered {
+    pub(crate) fn recovered(&self) -> Recovered {
         Recovered {
             hard_state: self.hard_state,
             snapshot: self.snapshot.clone(),
@@ -86,10 +86,8 @@ impl Cluster {
         let id = config.id;
         let rng = Rng::for_node(self.seed, id.0);
         let mut raft = Raft::new(config.clone(), Recovered::default(), rng, Instant::ZERO);
-        if let Some(m) = bootstrap {
-            if let Err(e) = raft.bootstrap(Instant::ZERO, m.clone()) {
-                return vec![format!("{id}: bootstrap failed: {e:?}")];
-            }
+        if let Some(Err(e)) = bootstrap.map(|m| raft.bootstrap(Instant::ZERO, m.clone())) {
+            return vec![format!("{id}: bootstrap failed: {e:?}")];
         }
         let node = TestNode {
             raft,

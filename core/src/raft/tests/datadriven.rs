@@ -112,6 +112,7 @@ fn test_config(id: NodeId, args: &[&str]) -> Config {
     c.max_append_entries = number(args, "max-entries", 512) as usize;
     c.snapshot_chunk_bytes = number(args, "chunk", 256 << 10) as usize;
     c.catch_up_margin = number(args, "margin", 64);
+    c.trailing_entries = number(args, "trailing", 0);
     c
 }
 
@@ -152,6 +153,26 @@ fn execute(cluster: &mut Cluster, command: &str) -> Vec<String> {
         "stabilize" => cluster.stabilize(),
         "isolate" => {
             cluster.isolate(target);
+            Vec::new()
+        }
+        "partition" => {
+            // The listed nodes on one side, everyone else on the other.
+            let side: Vec<NodeId> = args
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .map(NodeId)
+                .collect();
+            let others: Vec<NodeId> = cluster
+                .nodes
+                .keys()
+                .copied()
+                .filter(|n| !side.contains(n))
+                .collect();
+            for &a in &side {
+                for &b in &others {
+                    cluster.cut(a, b);
+                }
+            }
             Vec::new()
         }
         "cut" => {

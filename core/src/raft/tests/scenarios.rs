@@ -13,6 +13,10 @@ macro_rules! scenario {
 
 scenario!(single_node_elects_itself_and_commits, "single_node.txt");
 scenario!(
+    minority_leader_cannot_commit_and_is_overwritten,
+    "minority_partition.txt"
+);
+scenario!(
     snapshot_streams_in_chunks_and_installs_after_persist,
     "snapshot.txt"
 );

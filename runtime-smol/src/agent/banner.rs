@@ -1,0 +1,55 @@
+//! The startup banner, in the shape of Consul's `==> Starting Consul agent...` block.
+
+use std::net::SocketAddr;
+
+use super::AgentConfig;
+
+/// What the banner reports beyond the configuration.
+pub(crate) struct BannerFacts<'a> {
+    /// The node's UUID.
+    pub(crate) node_id: &'a str,
+    /// Where peers reach this server.
+    pub(crate) cluster_addr: SocketAddr,
+}
+
+/// The banner text, ending with the line after which log lines stream.
+pub(crate) fn banner(config: &AgentConfig, facts: &BannerFacts<'_>) -> String {
+    let data_dir = match (&config.data_dir, config.dev) {
+        (_, true) => "in memory (-dev)".to_string(),
+        (Some(dir), false) => format!("'{}'", dir.display()),
+        (None, false) => "none".to_string(),
+    };
+    let rows = [
+        ("Version", format!("'{}'", crate::cli::version::VERSION)),
+        ("Node ID", format!("'{}'", facts.node_id)),
+        ("Node name", format!("'{}'", config.node_name)),
+        ("Datacenter", format!("'{}'", config.datacenter)),
+        (
+            "Server",
+            format!("{} (Bootstrap: {})", config.server, config.bootstrap),
+        ),
+        (
+            "Client Addr",
+            format!(
+                "[{}] (HTTP: {}, DNS: {})",
+                config.client, config.http_port, config.dns_port
+            ),
+        ),
+        (
+            "Cluster Addr",
+            format!(
+                "{} (Server RPC: {})",
+                facts.cluster_addr.ip(),
+                facts.cluster_addr.port()
+            ),
+        ),
+        ("Data Dir", data_dir),
+        ("Gossip Encryption", "false".to_string()),
+    ];
+    let mut out = String::from("==> Starting synod agent...\n");
+    for (label, value) in rows {
+        out.push_str(&format!("{label:>22}: {value}\n"));
+    }
+    out.push_str("\n==> Log data will now stream in as it occurs:\n\n");
+    out
+}

@@ -1,0 +1,71 @@
+//! The agent's disk: in memory for `-dev`, the write-ahead log under `<data-dir>/raft` otherwise.
+
+use async_channel::Receiver;
+use synod_core::ids::IoToken;
+use synod_core::raft::{LogWrite, Recovered};
+
+use super::{AgentConfig, AgentError};
+use crate::shell::log::Log;
+use crate::shell::{Disk, MemoryDisk, MemoryImage};
+use crate::storage::{GroupCommitter, Storage, StorageOptions};
+
+/// The disk the agent's node writes to.
+#[derive(Debug)]
+pub(crate) enum AgentDisk {
+    /// `-dev`: nothing survives the process.
+    Memory(MemoryDisk),
+    /// The WAL, written by its group-commit thread (one fdatasync per batch).
+    Wal { committer: GroupCommitter, log: Log },
+}
+
+impl AgentDisk {
+    /// Opens the disk `config` asks for: the disk, its completion channel and what it held.
+    pub(crate) fn open(
+        config: &AgentConfig,
+        log: &Log,
+    ) -> Result<(AgentDisk, Receiver<IoToken>, Recovered), AgentError> {
+        let data_dir = match (&config.data_dir, config.dev) {
+            (Some(dir), false) => dir,
+            _ => {
+                let (disk, durable) = MemoryDisk::new(MemoryImage::new());
+                return Ok((AgentDisk::Memory(disk), durable, Recovered::default()));
+            }
+        };
+        let (storage, recovered) = Storage::open(data_dir, StorageOptions::default())
+            .map_err(|e| AgentError(format!("failed to open the raft log: {e}")))?;
+        if let Some(torn) = storage.torn_tail() {
+            log.warn(
+                "agent.server.wal",
+                format_args!(
+                    "dropped a torn write at the end of the log: file={} offset={} bytes={}",
+                    torn.path.display(),
+                    torn.offset,
+                    torn.dropped_bytes
+                ),
+            );
+        }
+        let (done, durable) = async_channel::unbounded();
+        let committer = GroupCommitter::spawn_with_channel(storage, done)
+            .map_err(|e| AgentError(format!("failed to start the log writer: {e}")))?;
+        let disk = AgentDisk::Wal {
+            committer,
+            log: log.clone(),
+        };
+        Ok((disk, durable, recovered))
+    }
+}
+
+impl Disk for AgentDisk {
+    fn submit(&mut self, token: IoToken, write: LogWrite) {
+        match self {
+            AgentDisk::Memory(disk) => disk.submit(token, write),
+            AgentDisk::Wal { committer, log } => {
+                // On failure the writer thread has stopped and closed the completion channel,
+                // which stops the loop; say why here, where the error is known.
+                if let Err(e) = committer.submit(token, write) {
+                    log.error("agent.server.wal", format_args!("write failed: {e}"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! `synod agent`: a server agent on smol — identity, disk, Raft listener, the shell, signals.
+
+mod addresses;
+mod banner;
+mod config;
+mod disk;
+mod http_backend;
+mod identity;
+mod timings;
+
+pub use config::AgentConfig;
+pub use identity::is_uuid;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_signal::{Signal, Signals};
+use futures_lite::{StreamExt, future};
+use smol::LocalExecutor;
+use synod_core::ids::{NodeId, Term};
+use synod_core::node::{Node, NodeConfig};
+use synod_core::raft::{Membership, Recovered};
+
+use crate::http::server::{Server, ServerConfig};
+use crate::shell::log::Log;
+use crate::shell::smol_env::SmolEnv;
+use crate::shell::{Env, Listener, NodeHandle, Shell, ShellConfig, StopReason};
+use addresses::advertise_ip;
+use banner::{BannerFacts, banner};
+use disk::AgentDisk;
+
+/// Why the agent could not start or had to stop (printed after `==> `).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentError(pub String);
+
+impl fmt::Display for AgentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for AgentError {}
+
+/// Runs the agent until SIGINT/SIGTERM (→ `Ok`) or a fatal error.
+pub fn run(config: AgentConfig) -> Result<(), AgentError> {
+    // Registered first so a signal arriving during start-up is not lost to the default action.
+    let signals = Signals::new([Signal::Term, Signal::Int])
+        .map_err(|e| AgentError(format!("failed to install signal handlers: {e}")))?;
+    let log = Log::new(config.log_level, SystemTime::now);
+    let uuid = identity::node_uuid(config.data_dir.as_deref(), config.node_id.as_deref())
+        .map_err(AgentError)?;
+    let id = identity::raft_id(&uuid);
+    let (disk, durable, recovered) = AgentDisk::open(&config, &log)?;
+    let executor = Rc::new(LocalExecutor::new());
+    let env = SmolEnv::new(executor.clone());
+    let start = Start {
+        config,
+        uuid,
+        id,
+        recovered,
+        log,
+    };
+    smol::block_on(executor.run(serve(env, start, disk, durable, signals)))
+}
+
+/// What `serve` starts from.
+struct Start {
+    config: AgentConfig,
+    uuid: String,
+    id: NodeId,
+    recovered: Recovered,
+    log: Log,
+}
+
+async fn serve(
+    env: SmolEnv,
+    start: Start,
+    disk: AgentDisk,
+    durable: async_channel::Receiver<synod_core::ids::IoToken>,
+    signals: Signals,
+) -> Result<(), AgentError> {
+    let Start {
+        config,
+        uuid,
+        id,
+        recovered,
+        log,
+    } = start;
+    let bind = SocketAddr::new(config.bind, config.server_port);
+    let listener = env
+        .listen(bind)
+        .await
+        .map_err(|e| AgentError(format!("failed to listen for server RPC on {bind}: {e}")))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| AgentError(format!("failed to read the RPC listener's address: {e}")))?
+        .port();
+    let cluster_addr = SocketAddr::new(advertise_ip(config.bind, config.advertise), port);
+    print!(
+        "{}",
+        banner(
+            &config,
+            &BannerFacts {
+                node_id: &uuid,
+                cluster_addr
+            }
+        )
+    );
+
+    let node_config = timings::node_config(id, config.dev);
+    let shell_config = ShellConfig::for_election_timeout(node_config.raft.election_timeout);
+    let node = create_node(
+        &config,
+        node_config,
+        recovered,
+        cluster_addr,
+        env.now(),
+        &log,
+    )?;
+    let (shell, handle) = Shell::new(env.clone(), node, disk, durable, shell_config, log.clone());
+    start_http_api(&env, &config, handle.clone(), &log).await?;
+    log.info(
+        "agent",
+        format_args!(
+            "synod agent running: node={} id={uuid} raft_id={id}",
+            config.node_name
+        ),
+    );
+
+    run_until_exit(&env, shell, listener, &handle, signals, &log).await
+}
+
+/// The node for this agent: recovered from disk, or bootstrapped if it is brand new and asked to.
+fn create_node(
+    config: &AgentConfig,
+    node_config: NodeConfig,
+    recovered: Recovered,
+    cluster_addr: SocketAddr,
+    now: synod_core::time::Instant,
+    log: &Log,
+) -> Result<Node, AgentError> {
+    let id = node_config.raft.id;
+    let fresh = is_fresh(&recovered);
+    if !fresh {
+        log.info(
+            "agent.server.raft",
+            format_args!(
+                "restored from disk: term={} commit={} entries={}",
+                recovered.hard_state.term,
+                recovered.hard_state.commit,
+                recovered.entries.len()
+            ),
+        );
+    }
+    let seed = identity::random_seed().map_err(|e| AgentError(format!("no entropy: {e}")))?;
+    let mut node = Node::new(node_config, recovered, seed, now)
+        .map_err(|e| AgentError(format!("failed to start the server: {e}")))?;
+    if config.bootstrap && fresh {
+        let membership = Membership::voters([(id, cluster_addr.to_string())]);
+        node.bootstrap(now, membership)
+            .map_err(|e| AgentError(format!("failed to bootstrap the cluster: {e:?}")))?;
+        log.info(
+            "agent.server",
+            format_args!("bootstrapping a new cluster: server={id} addr={cluster_addr}"),
+        );
+    }
+    Ok(node)
+}
+
+/// Runs the shell until a signal (then shuts it down cleanly) or until it stops by itself.
+async fn run_until_exit(
+    env: &SmolEnv,
+    shell: Shell<SmolEnv, AgentDisk>,
+    listener: <SmolEnv as Env>::Listener,
+    handle: &NodeHandle,
+    mut signals: Signals,
+    log: &Log,
+) -> Result<(), AgentError> {
+    let (stopped_tx, stopped) = async_channel::bounded(1);
+    env.spawn(async move {
+        let reason = shell.run(listener).await;
+        let _ = stopped_tx.send(reason).await;
+    });
+    enum Exit {
+        Stopped(Option<StopReason>),
+        Signal(Option<std::io::Result<Signal>>),
+    }
+    let exit = future::or(async { Exit::Stopped(stopped.recv().await.ok()) }, async {
+        Exit::Signal(signals.next().await)
+    })
+    .await;
+    match exit {
+        Exit::Signal(signal) => {
+            let name = match signal {
+                Some(Ok(Signal::Int)) => "interrupt",
+                _ => "terminated",
+            };
+            log.info("agent", format_args!("Caught signal: {name}"));
+            log.info("agent", format_args!("Gracefully shutting down agent..."));
+            handle.shutdown();
+            let _ = stopped.recv().await;
+            log.info("agent", format_args!("shutdown complete"));
+            Ok(())
+        }
+        Exit::Stopped(Some(StopReason::Shutdown)) => Ok(()),
+        Exit::Stopped(Some(StopReason::DiskFailed)) | Exit::Stopped(None) => Err(AgentError(
+            "the server stopped: its disk failed (see the log above)".to_string(),
+        )),
+    }
+}
+
+/// A server that has never been part of a cluster.
+fn is_fresh(recovered: &Recovered) -> bool {
+    recovered.hard_state.term == Term(0)
+        && recovered.entries.is_empty()
+        && recovered.snapshot.is_none()
+}
+
+/// HOOK: where the HTTP API server is started with the node's handle, on
+/// `config.client:config.http_port`: `crate::http::Server::bind(addr, Arc::new(backend),
+/// ServerConfig { datacenter, .. })` then spawn `server.run()`, where `backend` implements
+/// `crate::http::Backend` over [`NodeHandle`] (`request`, `status`, and `applied_past` for
+/// `wait_kv`). That adapter is not written yet, so nothing listens on the HTTP port.
+async fn start_http_api(
+    env: &SmolEnv,
+    config: &AgentConfig,
+    handle: NodeHandle,
+    log: &Log,
+) -> Result<(), AgentError> {
+    let addr = SocketAddr::new(config.client, config.http_port);
+    let server_config = ServerConfig {
+        datacenter: config.datacenter.clone(),
+        seed: handle.status().id.0,
+        ..ServerConfig::default()
+    };
+    let backend = Arc::new(http_backend::NodeBackend::new(handle));
+    let server = Server::bind(addr, backend, server_config)
+        .await
+        .map_err(|e| AgentError(format!("failed to listen for HTTP on {addr}: {e}")))?;
+    log.info("agent.http", format_args!("HTTP API listening on {addr}"));
+    env.spawn(server.run());
+    Ok(())
+}

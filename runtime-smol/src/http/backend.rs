@@ -1,0 +1,44 @@
+//! What the HTTP layer needs from the rest of the server. The lead implements it over the node
+//! event loop; tests use [`super::memory_backend::MemoryBackend`].
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use synod_core::node::{ClientRequest, ClientResponse};
+use synod_core::state::kv_types::KvQuery;
+
+/// Cluster status as this server sees it, for `/v1/status/*` and the `X-Consul-*` read headers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// The leader's RPC address (`"10.0.0.1:8300"`), if one is known.
+    pub leader: Option<String>,
+    /// RPC addresses of the Raft voters.
+    pub peers: Vec<String>,
+    /// Whether this server currently knows a leader (`X-Consul-KnownLeader`).
+    pub known_leader: bool,
+    /// Time since this server last heard from the leader; zero on the leader
+    /// (`X-Consul-LastContact`, in whole milliseconds).
+    pub last_contact: Duration,
+}
+
+/// The server behind the HTTP API.
+///
+/// Futures must be `Send`: connections run on a multi-task executor. Dropping a future returned
+/// here means the client went away; implementations must tolerate that at any await point.
+pub trait Backend: Send + Sync + 'static {
+    /// Executes one request (a KV write through Raft, or a read at the given consistency).
+    fn request(&self, request: ClientRequest) -> impl Future<Output = ClientResponse> + Send;
+
+    /// Current cluster status.
+    fn status(&self) -> impl Future<Output = Status> + Send;
+
+    /// Completes once the data `query` reads may have moved past `min_index` — immediately if
+    /// it already has — or at `deadline`, whichever is first. Spurious completions are fine: the
+    /// caller re-reads and waits again while the index has not moved.
+    fn wait_kv(
+        &self,
+        query: &KvQuery,
+        min_index: u64,
+        deadline: Instant,
+    ) -> impl Future<Output = ()> + Send;
+}

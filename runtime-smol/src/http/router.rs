@@ -1,0 +1,138 @@
+//! Maps a parsed request to its endpoint: clean-path redirects, 404 texts, OPTIONS and 405 with
+//! `Allow`, `?dc`, then the handler.
+
+use synod_core::api::http::{Method, Request, Response};
+
+use super::backend::Backend;
+use super::errors::HttpError;
+use super::server::Shared;
+use super::{kv, status};
+
+/// A recognised endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Endpoint<'a> {
+    /// `/v1/kv/<key>`.
+    Kv(&'a str),
+    /// `/v1/status/leader`.
+    StatusLeader,
+    /// `/v1/status/peers`.
+    StatusPeers,
+}
+
+impl<'a> Endpoint<'a> {
+    fn of(path: &'a str) -> Option<Self> {
+        if let Some(key) = path.strip_prefix("/v1/kv/") {
+            return Some(Endpoint::Kv(key));
+        }
+        match path {
+            "/v1/status/leader" => Some(Endpoint::StatusLeader),
+            "/v1/status/peers" => Some(Endpoint::StatusPeers),
+            _ => None,
+        }
+    }
+
+    fn methods(&self) -> &'static [&'static str] {
+        match self {
+            Endpoint::Kv(_) => kv::METHODS,
+            Endpoint::StatusLeader | Endpoint::StatusPeers => status::METHODS,
+        }
+    }
+}
+
+/// Subtree patterns: Go's `ServeMux` redirects `/v1/kv` to `/v1/kv/`.
+const SUBTREES: &[&str] = &["/v1/kv/"];
+
+/// Answers one request.
+pub async fn route<B: Backend>(shared: &Shared<B>, request: &Request) -> Response {
+    if let Some(location) = request.redirect_location() {
+        return redirect(request, &location);
+    }
+    if let Some(subtree) = SUBTREES
+        .iter()
+        .find(|s| s.strip_suffix('/') == Some(&request.path))
+    {
+        let mut location = (*subtree).to_owned();
+        if !request.raw_query.is_empty() {
+            location.push('?');
+            location.push_str(&request.raw_query);
+        }
+        return redirect(request, &location);
+    }
+    let response = match dispatch(shared, request).await {
+        Ok(response) => response,
+        Err(error) => error.response(),
+    };
+    // ACLs are not enforced yet, which is what Consul's default `allow` policy announces.
+    response.with_header("X-Consul-Default-Acl-Policy", "allow")
+}
+
+async fn dispatch<B: Backend>(
+    shared: &Shared<B>,
+    request: &Request,
+) -> Result<Response, HttpError> {
+    if request.path.chars().any(char::is_control) {
+        return Err(HttpError::bad_request(format!(
+            "Invalid URL path: {:?} contains non-printable characters",
+            request.path
+        )));
+    }
+    let Some(endpoint) = Endpoint::of(&request.path) else {
+        let message = if request.path.starts_with("/v1/") {
+            "Invalid URL path: not a recognized HTTP API endpoint"
+        } else {
+            "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'"
+        };
+        return Err(HttpError {
+            status: 404,
+            message: message.to_owned(),
+        });
+    };
+    let allow = format!("OPTIONS,{}", endpoint.methods().join(","));
+    if request.method == Method::Options {
+        return Ok(Response::empty(200).with_header("Allow", allow));
+    }
+    if !endpoint.methods().contains(&request.method.as_str()) {
+        let message = format!("method {} not allowed", request.method.as_str());
+        return Ok(Response::text(405, &message).with_header("Allow", allow));
+    }
+    let dc = request.query.get("dc").unwrap_or_default();
+    if !dc.is_empty() && dc != shared.config.datacenter {
+        return Err(HttpError::internal("No path to datacenter"));
+    }
+    match endpoint {
+        Endpoint::Kv(key) => kv::handle(shared, request, key).await,
+        Endpoint::StatusLeader => status::leader(shared, request).await,
+        Endpoint::StatusPeers => status::peers(shared, request).await,
+    }
+}
+
+/// Go's `http.Redirect` with 301: `Location`, and a tiny HTML body for GET.
+fn redirect(request: &Request, location: &str) -> Response {
+    let response = Response::empty(301).with_header("Location", location);
+    match request.method {
+        Method::Get => {
+            let body = format!(
+                "<a href=\"{}\">Moved Permanently</a>.\n\n",
+                html_escape(location)
+            );
+            response.with_body("text/html; charset=utf-8", body.into_bytes())
+        }
+        Method::Head => response.with_header("Content-Type", "text/html; charset=utf-8"),
+        _ => response,
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

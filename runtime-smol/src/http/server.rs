@@ -1,0 +1,126 @@
+//! The listener: accepts connections up to a cap and runs each on the server's own executor, so
+//! dropping [`Server::run`] stops every connection with it.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_net::TcpListener;
+use smol::lock::Semaphore;
+use smol::{Executor, Timer};
+use synod_core::api::http::Limits;
+use synod_core::rand::Rng;
+
+use super::backend::Backend;
+use super::blocking::QueryTimes;
+use super::connection;
+
+/// HTTP server settings.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Head and body limits (the body limit is Consul's `kv_max_value_size`).
+    pub limits: Limits,
+    /// Connections served at once; further ones are closed on accept.
+    pub max_connections: usize,
+    /// How long a keep-alive connection may sit between requests.
+    pub idle_timeout: Duration,
+    /// How long a client may take to send a request head (slow-client guard).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a whole request, head and body.
+    pub body_timeout: Duration,
+    /// How long writing one response may take.
+    pub write_timeout: Duration,
+    /// Blocking-query bounds.
+    pub query_times: QueryTimes,
+    /// This server's datacenter; `?dc=` naming another one fails.
+    pub datacenter: String,
+    /// Seeds the blocking-query jitter generator.
+    pub seed: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            limits: Limits::default(),
+            max_connections: 1024,
+            idle_timeout: Duration::from_secs(90),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(30),
+            query_times: QueryTimes::default(),
+            datacenter: "dc1".to_owned(),
+            seed: 0,
+        }
+    }
+}
+
+/// What every connection of one server shares.
+#[derive(Debug)]
+pub struct Shared<B> {
+    /// The server behind the API.
+    pub backend: Arc<B>,
+    /// Settings.
+    pub config: ServerConfig,
+    /// Draws blocking-query jitter.
+    pub rng: Mutex<Rng>,
+}
+
+/// A bound HTTP API listener.
+#[derive(Debug)]
+pub struct Server<B> {
+    listener: TcpListener,
+    shared: Arc<Shared<B>>,
+}
+
+impl<B: Backend> Server<B> {
+    /// Binds `addr` (port 0 picks a free port; see [`Server::local_addr`]).
+    pub async fn bind(addr: SocketAddr, backend: Arc<B>, config: ServerConfig) -> io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let rng = Mutex::new(Rng::new(config.seed));
+        Ok(Server {
+            listener,
+            shared: Arc::new(Shared {
+                backend,
+                config,
+                rng,
+            }),
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until the returned future is dropped.
+    pub async fn run(self) {
+        let executor = Executor::new();
+        let slots = Arc::new(Semaphore::new(self.shared.config.max_connections));
+        executor
+            .run(async {
+                loop {
+                    let stream = match self.listener.accept().await {
+                        Ok((stream, _)) => stream,
+                        Err(_) => {
+                            // Out of descriptors and the like: back off instead of spinning.
+                            Timer::after(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let Some(slot) = slots.try_acquire_arc() else {
+                        drop(stream);
+                        continue;
+                    };
+                    let shared = Arc::clone(&self.shared);
+                    executor
+                        .spawn(async move {
+                            connection::serve(&shared, stream).await;
+                            drop(slot);
+                        })
+                        .detach();
+                }
+            })
+            .await
+    }
+}

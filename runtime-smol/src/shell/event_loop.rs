@@ -1,0 +1,252 @@
+//! The one event loop: feeds a `Node` its inputs, drains its actions after every input and
+//! sleeps until its next deadline. Written once, generic over [`Env`] and [`Disk`].
+
+use std::collections::BTreeMap;
+
+use async_channel::{Receiver, Sender, TryRecvError};
+use bytes::Bytes;
+use futures_lite::future;
+use synod_core::ids::{IoToken, RequestId};
+use synod_core::node::{Action, ClientResponse, Input, Node, NodeEvent};
+use synod_core::raft::Event;
+use synod_core::time::Instant;
+
+use super::config::ShellConfig;
+use super::env::{Disk, Env};
+use super::events::log_node_event;
+use super::handle::{Command, NodeHandle, SharedStatus, Status};
+use super::inbound::accept_peers;
+use super::log::Log;
+use super::peers::Peers;
+use super::timing::sleep_until_opt;
+
+/// Client requests waiting for the loop, at most.
+const COMMAND_QUEUE: usize = 4096;
+/// Frames read from peers waiting for the loop, at most (readers then stop reading).
+const FRAME_QUEUE: usize = 4096;
+/// Inputs taken from one source per pass before the others get their turn.
+const FAIR_SHARE: usize = 64;
+
+/// Why [`Shell::run`] returned.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// Every handle was dropped or [`NodeHandle::shutdown`] was called.
+    Shutdown,
+    /// The disk stopped reporting completions: continuing would break durability.
+    DiskFailed,
+}
+
+/// What woke the loop.
+enum Wake {
+    Durable(Option<IoToken>),
+    Command(Option<Command>),
+    Frame(Bytes),
+    Deadline,
+}
+
+/// A node, its disk and its connections, ready to run.
+pub struct Shell<E: Env, D: Disk> {
+    env: E,
+    node: Node,
+    disk: D,
+    durable: Receiver<IoToken>,
+    commands: Receiver<Command>,
+    frames: Receiver<Bytes>,
+    frames_in: Sender<Bytes>,
+    peers: Peers<E>,
+    pending: BTreeMap<RequestId, Sender<ClientResponse>>,
+    next_request: u64,
+    status: SharedStatus,
+    config: ShellConfig,
+    log: Log,
+}
+
+impl<E: Env, D: Disk> Shell<E, D> {
+    /// Wraps `node` (already created or bootstrapped at `env.now()`); `durable` is the channel
+    /// `disk` reports completed writes on.
+    pub fn new(
+        env: E,
+        node: Node,
+        disk: D,
+        durable: Receiver<IoToken>,
+        config: ShellConfig,
+        log: Log,
+    ) -> (Self, NodeHandle) {
+        let (commands_in, commands) = async_channel::bounded(COMMAND_QUEUE);
+        let (frames_in, frames) = async_channel::bounded(FRAME_QUEUE);
+        let status = SharedStatus::new(Status::of(&node, env.now()));
+        let handle = NodeHandle {
+            commands: commands_in,
+            status: status.clone(),
+        };
+        let shell = Shell {
+            peers: Peers::new(env.clone(), config.clone(), log.clone()),
+            env,
+            node,
+            disk,
+            durable,
+            commands,
+            frames,
+            frames_in,
+            pending: BTreeMap::new(),
+            next_request: 0,
+            status,
+            config,
+            log,
+        };
+        (shell, handle)
+    }
+
+    /// Serves peers on `listener` and runs the node until it is shut down or its disk fails.
+    pub async fn run(mut self, listener: E::Listener) -> StopReason {
+        let accept = accept_peers(
+            self.env.clone(),
+            listener,
+            self.frames_in.clone(),
+            self.config.clone(),
+            self.log.clone(),
+        );
+        self.env.spawn(accept);
+        // Creating or bootstrapping the node may already have queued actions.
+        self.drain_actions(self.env.now());
+        loop {
+            let deadline = self.node.poll_timeout();
+            // Checked before every pass so a steady stream of inputs cannot starve the timers.
+            if deadline.is_some_and(|at| at <= self.env.now()) {
+                self.timeout();
+                continue;
+            }
+            let stop = match self.take_ready() {
+                Ok(0) => {
+                    let wake = self.next_wake(deadline).await;
+                    self.on_wake(wake)
+                }
+                Ok(_) => {
+                    // Let the connection tasks write what this pass produced.
+                    future::yield_now().await;
+                    None
+                }
+                Err(reason) => Some(reason),
+            };
+            if let Some(reason) = stop {
+                if reason == StopReason::DiskFailed {
+                    self.log.error(
+                        "agent.server.raft",
+                        format_args!("disk failed: stopping the server"),
+                    );
+                }
+                return reason;
+            }
+        }
+    }
+
+    /// Handles what is already queued without waiting, at most [`FAIR_SHARE`] inputs per
+    /// source, so a busy source (clients, say) cannot starve another (the acks that let their
+    /// writes commit). Returns how many inputs it handled.
+    fn take_ready(&mut self) -> Result<usize, StopReason> {
+        let mut taken = 0;
+        for _ in 0..FAIR_SHARE {
+            match self.durable.try_recv() {
+                Ok(token) => self.feed(Input::Persisted(token)),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => return Err(StopReason::DiskFailed),
+            };
+            taken += 1;
+        }
+        for _ in 0..FAIR_SHARE {
+            match self.commands.try_recv() {
+                Ok(command) => self.request(command),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => return Err(StopReason::Shutdown),
+            };
+            taken += 1;
+        }
+        for _ in 0..FAIR_SHARE {
+            let Ok(frame) = self.frames.try_recv() else {
+                break;
+            };
+            self.feed(Input::Frame(frame));
+            taken += 1;
+        }
+        Ok(taken)
+    }
+
+    /// Acts on what woke the loop; `Some` when the loop must stop instead.
+    fn on_wake(&mut self, wake: Wake) -> Option<StopReason> {
+        match wake {
+            Wake::Durable(Some(token)) => self.feed(Input::Persisted(token)),
+            Wake::Durable(None) => return Some(StopReason::DiskFailed),
+            Wake::Command(Some(command)) => self.request(command),
+            Wake::Command(None) => return Some(StopReason::Shutdown),
+            Wake::Frame(frame) => self.feed(Input::Frame(frame)),
+            Wake::Deadline => self.timeout(),
+        }
+        None
+    }
+
+    /// Remembers where to answer, then feeds the request.
+    fn request(&mut self, Command { request, reply }: Command) {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.pending.insert(id, reply);
+        self.feed(Input::Request { id, request });
+    }
+
+    /// One input, then every action it caused.
+    fn feed(&mut self, input: Input) {
+        let now = self.env.now();
+        self.node.handle_input(now, input);
+        self.drain_actions(now);
+    }
+
+    /// The node's deadline passed.
+    fn timeout(&mut self) {
+        let now = self.env.now();
+        self.node.handle_timeout(now);
+        self.drain_actions(now);
+    }
+
+    /// Waits for the first of: a durable write, a client request, a peer frame, the deadline
+    /// (in that priority order: `or` polls its left side first).
+    async fn next_wake(&self, deadline: Option<Instant>) -> Wake {
+        let durable = async { Wake::Durable(self.durable.recv().await.ok()) };
+        let command = async { Wake::Command(self.commands.recv().await.ok()) };
+        // The loop holds a sender itself, so this channel never closes while it runs.
+        let frame = async {
+            match self.frames.recv().await {
+                Ok(frame) => Wake::Frame(frame),
+                Err(_) => future::pending().await,
+            }
+        };
+        let timer = async {
+            sleep_until_opt(&self.env, deadline).await;
+            Wake::Deadline
+        };
+        future::or(durable, future::or(command, future::or(frame, timer))).await
+    }
+
+    /// Carries out every queued action, then publishes the new status.
+    fn drain_actions(&mut self, now: Instant) {
+        while let Some(action) = self.node.poll_action() {
+            match action {
+                Action::Send { to, frame } => {
+                    self.peers.send(self.node.raft().membership(), to, frame);
+                }
+                Action::Persist { token, write } => self.disk.submit(token, write),
+                Action::Respond { id, response } => {
+                    if let Some(reply) = self.pending.remove(&id) {
+                        // The client may have given up waiting; nothing to do then.
+                        let _ = reply.try_send(response);
+                    }
+                }
+                Action::Event(event) => {
+                    log_node_event(&self.log, self.node.raft().membership(), &event);
+                    if let NodeEvent::Raft(Event::MembershipChanged(next)) = &event {
+                        self.peers.retain(next);
+                    }
+                }
+            }
+        }
+        self.status.refresh(&self.node, now);
+    }
+}

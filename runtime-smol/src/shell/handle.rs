@@ -1,0 +1,186 @@
+//! The cloneable handle other components (HTTP, DNS, CLI) use to reach a running node.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_channel::Sender;
+use event_listener::Event;
+use synod_core::ids::{LogIndex, NodeId, Term};
+use synod_core::node::{ClientError, ClientRequest, ClientResponse, Node};
+use synod_core::raft::{Membership, Role};
+use synod_core::time::{Duration, Instant};
+
+/// A client request and where to answer it.
+#[derive(Debug)]
+pub(crate) struct Command {
+    pub(crate) request: ClientRequest,
+    pub(crate) reply: Sender<ClientResponse>,
+}
+
+/// A snapshot of the node's Raft view, refreshed after every input the loop handles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// This server.
+    pub id: NodeId,
+    /// Its role.
+    pub role: Role,
+    /// Current term.
+    pub term: Term,
+    /// Known leader in this term.
+    pub leader: Option<NodeId>,
+    /// The leader's RPC address, from the membership.
+    pub leader_addr: Option<String>,
+    /// Highest committed index.
+    pub commit: LogIndex,
+    /// Highest applied index.
+    pub applied: LogIndex,
+    /// Last index in the log.
+    pub last_index: LogIndex,
+    /// The configuration in effect.
+    pub membership: Membership,
+    /// Time since the leader was last heard from, as of `taken_at` (zero on the leader).
+    pub last_contact: Option<Duration>,
+    /// When the snapshot was taken (the node's clock).
+    pub taken_at: Instant,
+}
+
+impl Status {
+    /// Reads the node's current view.
+    pub fn of(node: &Node, now: Instant) -> Self {
+        let raft = node.raft();
+        let leader = raft.leader();
+        let membership = raft.membership();
+        Status {
+            id: raft.id(),
+            role: raft.role(),
+            term: raft.term(),
+            leader,
+            leader_addr: leader_addr(membership, leader),
+            commit: raft.commit_index(),
+            applied: raft.applied_index(),
+            last_index: raft.last_index(),
+            membership: membership.clone(),
+            last_contact: raft.last_contact(now),
+            taken_at: now,
+        }
+    }
+}
+
+/// Shared between the loop (writer) and handles (readers).
+#[derive(Clone, Debug)]
+pub(crate) struct SharedStatus(Arc<StatusCell>);
+
+#[derive(Debug)]
+pub(crate) struct StatusCell {
+    status: Mutex<Status>,
+    /// Notified whenever the applied index moves.
+    applied: Event,
+}
+
+impl SharedStatus {
+    pub(crate) fn new(status: Status) -> Self {
+        SharedStatus(Arc::new(StatusCell {
+            status: Mutex::new(status),
+            applied: Event::new(),
+        }))
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Status> {
+        // Status is replaced field by field from plain values; a poisoned lock still holds a
+        // usable snapshot.
+        self.0
+            .status
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Refreshes the snapshot, cloning the membership and leader address only when they changed.
+    pub(crate) fn refresh(&self, node: &Node, now: Instant) {
+        let raft = node.raft();
+        let mut status = self.lock();
+        let membership_changed = status.membership != *raft.membership();
+        if membership_changed {
+            status.membership = raft.membership().clone();
+        }
+        let leader = raft.leader();
+        if membership_changed || leader != status.leader {
+            status.leader_addr = leader_addr(&status.membership, leader);
+        }
+        status.leader = leader;
+        status.role = raft.role();
+        status.term = raft.term();
+        status.commit = raft.commit_index();
+        let applied_moved = status.applied != raft.applied_index();
+        status.applied = raft.applied_index();
+        status.last_index = raft.last_index();
+        status.last_contact = raft.last_contact(now);
+        status.taken_at = now;
+        drop(status);
+        if applied_moved {
+            self.0.applied.notify(usize::MAX);
+        }
+    }
+}
+
+fn leader_addr(membership: &Membership, leader: Option<NodeId>) -> Option<String> {
+    leader
+        .and_then(|id| membership.servers.get(&id))
+        .map(|s| s.addr.clone())
+}
+
+/// A cloneable, thread-safe way to talk to a running node.
+#[derive(Clone, Debug)]
+pub struct NodeHandle {
+    pub(crate) commands: Sender<Command>,
+    pub(crate) status: SharedStatus,
+}
+
+impl NodeHandle {
+    /// Sends `request` to the node and waits for its answer.
+    ///
+    /// If the loop has stopped before taking the request, the answer is `NotLeader` (no effect);
+    /// if it stopped after, `LeadershipLost` (the outcome is unknown).
+    pub async fn request(&self, request: ClientRequest) -> ClientResponse {
+        let (reply, answer) = async_channel::bounded(1);
+        if self
+            .commands
+            .send(Command { request, reply })
+            .await
+            .is_err()
+        {
+            return ClientResponse::Failed(ClientError::NotLeader { leader: None });
+        }
+        answer
+            .recv()
+            .await
+            .unwrap_or(ClientResponse::Failed(ClientError::LeadershipLost))
+    }
+
+    /// The latest status snapshot.
+    pub fn status(&self) -> Status {
+        self.status.lock().clone()
+    }
+
+    /// Completes once this node has applied past `index` (at once if it already has). Blocking
+    /// queries wait on this, then re-read: it fires on any apply, not only on their keys.
+    pub async fn applied_past(&self, index: LogIndex) {
+        loop {
+            // Listen before checking, so an apply between the check and the wait is not missed.
+            let listener = self.status.0.applied.listen();
+            if self.status.lock().applied > index {
+                return;
+            }
+            listener.await;
+        }
+    }
+
+    /// Asks the loop to stop once it has handled the requests already queued; later requests
+    /// are answered `NotLeader` (no effect). Dropping every handle has the same effect.
+    pub fn shutdown(&self) {
+        self.commands.close();
+    }
+
+    /// Whether the loop has stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.commands.is_closed()
+    }
+}

@@ -1,0 +1,88 @@
+//! Inbound peer connections: accept, split the stream into frames, hand them to the loop.
+
+use async_channel::Sender;
+use bytes::Bytes;
+use synod_core::wire::FrameDecoder;
+
+use super::config::ShellConfig;
+use super::env::{Conn, Env, Listener};
+use super::log::Log;
+use super::timing::with_deadline;
+
+const READ_CHUNK: usize = 64 << 10;
+
+/// Accepts peer connections until the loop stops taking frames.
+pub(crate) async fn accept_peers<E: Env>(
+    env: E,
+    listener: E::Listener,
+    frames: Sender<Bytes>,
+    config: ShellConfig,
+    log: Log,
+) {
+    while !frames.is_closed() {
+        match listener.accept().await {
+            Ok(conn) => {
+                let reader = read_frames(
+                    env.clone(),
+                    conn,
+                    frames.clone(),
+                    config.clone(),
+                    log.clone(),
+                );
+                env.spawn(reader);
+            }
+            Err(error) => {
+                log.warn(
+                    "agent.server.rpc",
+                    format_args!("failed to accept connection: error={error}"),
+                );
+                // Usually out of file descriptors: pause instead of spinning.
+                env.sleep_until(env.now() + config.min_backoff).await;
+            }
+        }
+    }
+}
+
+/// Reads one connection to its end (or until it is idle too long or breaks framing).
+async fn read_frames<E: Env>(
+    env: E,
+    mut conn: E::Conn,
+    frames: Sender<Bytes>,
+    config: ShellConfig,
+    log: Log,
+) {
+    let mut decoder = FrameDecoder::new(config.max_frame);
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        let deadline = env.now() + config.idle_timeout;
+        let n = match with_deadline(&env, deadline, conn.read(&mut buf)).await {
+            Some(Ok(0)) | Some(Err(_)) => return,
+            Some(Ok(n)) => n,
+            None => {
+                log.debug(
+                    "agent.server.rpc",
+                    format_args!("closing idle inbound connection"),
+                );
+                return;
+            }
+        };
+        decoder.push(buf.get(..n).unwrap_or_default());
+        loop {
+            match decoder.pop() {
+                Ok(Some(frame)) => {
+                    if frames.send(frame).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    log.warn(
+                        "agent.server.rpc",
+                        format_args!("closing peer connection: {error}"),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Levelled, timestamped log lines in Consul's shape:
+//! `2026-11-26T06:00:00.000Z [INFO]  agent.server.raft: entering leader state: term=2`.
+
+use std::fmt;
+use std::io::Write;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How important a line is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Very chatty.
+    Trace,
+    /// Diagnostics.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something is off but the agent carries on.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+impl Level {
+    /// The bracketed tag padded to Consul's column width.
+    fn tag(self) -> &'static str {
+        match self {
+            Level::Trace => "[TRACE] ",
+            Level::Debug => "[DEBUG] ",
+            Level::Info => "[INFO]  ",
+            Level::Warn => "[WARN]  ",
+            Level::Error => "[ERROR] ",
+        }
+    }
+}
+
+/// `-log-level` was not one of Consul's level names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownLevel(pub String);
+
+impl fmt::Display for UnknownLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Invalid log level: {:?} (expected trace, debug, info, warn or error)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownLevel {}
+
+impl FromStr for Level {
+    type Err = UnknownLevel;
+    fn from_str(s: &str) -> Result<Self, UnknownLevel> {
+        match s.to_ascii_lowercase().as_str() {
+            "trace" => Ok(Level::Trace),
+            "debug" => Ok(Level::Debug),
+            "info" => Ok(Level::Info),
+            "warn" | "warning" => Ok(Level::Warn),
+            "err" | "error" => Ok(Level::Error),
+            _ => Err(UnknownLevel(s.to_string())),
+        }
+    }
+}
+
+/// Where wall-clock time for timestamps comes from (the simulation supplies virtual time).
+pub type WallClock = fn() -> SystemTime;
+
+/// A cheap-to-clone logger writing to stdout.
+#[derive(Clone)]
+pub struct Log {
+    min: Level,
+    clock: WallClock,
+    /// Put before the target on every line (simulations name the node; empty for the agent).
+    prefix: Arc<str>,
+}
+
+impl fmt::Debug for Log {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Log").field("min", &self.min).finish()
+    }
+}
+
+impl Log {
+    /// Logs lines at `min` or above, stamped by `clock`.
+    pub fn new(min: Level, clock: WallClock) -> Self {
+        Log {
+            min,
+            clock,
+            prefix: Arc::from(""),
+        }
+    }
+
+    /// The same logger with `prefix` in front of every target.
+    pub fn with_prefix(&self, prefix: &str) -> Self {
+        Log {
+            prefix: Arc::from(prefix),
+            ..self.clone()
+        }
+    }
+
+    /// Whether lines at `level` are written.
+    pub fn enabled(&self, level: Level) -> bool {
+        level >= self.min
+    }
+
+    /// Writes one line if `level` is enabled.
+    pub fn line(&self, level: Level, target: &str, message: fmt::Arguments<'_>) {
+        if !self.enabled(level) {
+            return;
+        }
+        let stamp = format_timestamp((self.clock)());
+        let line = format!(
+            "{stamp} {}{}{target}: {message}\n",
+            level.tag(),
+            self.prefix
+        );
+        // A closed stdout must not take the agent down; the line is simply lost.
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    }
+
+    /// `line` at INFO.
+    pub fn info(&self, target: &str, message: fmt::Arguments<'_>) {
+        self.line(Level::Info, target, message);
+    }
+
+    /// `line` at WARN.
+    pub fn warn(&self, target: &str, message: fmt::Arguments<'_>) {
+        self.line(Level::Warn, target, message);
+    }
+
+    /// `line` at DEBUG.
+    pub fn debug(&self, target: &str, message: fmt::Arguments<'_>) {
+        self.line(Level::Debug, target, message);
+    }
+
+    /// `line` at ERROR.
+    pub fn error(&self, target: &str, message: fmt::Arguments<'_>) {
+        self.line(Level::Error, target, message);
+    }
+}
+
+/// RFC 3339 UTC with milliseconds: `2026-11-26T06:00:00.000Z`.
+pub fn format_timestamp(at: SystemTime) -> String {
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days(secs / 86_400);
+    let rem = secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm for the
+/// proleptic Gregorian calendar (only non-negative days occur here).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_is_rfc3339_utc_with_millis() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_795_672_800_123);
+        assert_eq!(format_timestamp(at), "2026-11-26T06:00:00.123Z");
+        assert_eq!(format_timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let leap_day = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(format_timestamp(leap_day), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn levels_parse_case_insensitively_and_order_by_severity() {
+        assert_eq!("INFO".parse(), Ok(Level::Info));
+        assert_eq!("warn".parse(), Ok(Level::Warn));
+        assert_eq!(
+            "loud".parse::<Level>(),
+            Err(UnknownLevel("loud".to_string()))
+        );
+        assert!(Level::Error > Level::Debug);
+    }
+}

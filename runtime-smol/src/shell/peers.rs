@@ -1,0 +1,158 @@
+//! Outbound connections: one per peer, reconnected with backoff, fed through a bounded queue.
+
+use std::collections::BTreeMap;
+
+use async_channel::{Receiver, Sender, TrySendError};
+use bytes::Bytes;
+use synod_core::ids::NodeId;
+use synod_core::raft::Membership;
+
+use super::config::ShellConfig;
+use super::env::{Conn, Env};
+use super::log::Log;
+use super::timing::with_deadline;
+
+/// Bytes written per syscall at most when coalescing queued frames.
+const MAX_BATCH_BYTES: usize = 1 << 20;
+
+struct Link {
+    addr: String,
+    queue: Sender<Bytes>,
+}
+
+/// Routes frames to per-peer connection tasks.
+pub(crate) struct Peers<E: Env> {
+    env: E,
+    config: ShellConfig,
+    log: Log,
+    links: BTreeMap<NodeId, Link>,
+}
+
+impl<E: Env> Peers<E> {
+    pub(crate) fn new(env: E, config: ShellConfig, log: Log) -> Self {
+        Peers {
+            env,
+            config,
+            log,
+            links: BTreeMap::new(),
+        }
+    }
+
+    /// Queues `frame` for `to`, whose address is looked up in `membership`. Dropped when the
+    /// peer is unknown or its queue is full.
+    pub(crate) fn send(&mut self, membership: &Membership, to: NodeId, frame: Bytes) {
+        let Some(server) = membership.servers.get(&to) else {
+            self.log.debug(
+                "agent.server.rpc",
+                format_args!("dropping frame for unknown server: id={to}"),
+            );
+            return;
+        };
+        let link = match self.links.get(&to) {
+            Some(link) if link.addr == server.addr => link,
+            _ => {
+                // New peer or moved peer: the old task ends once its queue's sender is dropped.
+                let link = self.open(to, server.addr.clone());
+                self.links.entry(to).insert_entry(link).into_mut()
+            }
+        };
+        match link.queue.try_send(frame) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => self.log.debug(
+                "agent.server.rpc",
+                format_args!("queue full, dropping frame: peer={to}"),
+            ),
+            Err(TrySendError::Closed(_)) => {
+                self.links.remove(&to);
+            }
+        }
+    }
+
+    /// Stops the connections to servers no longer in `membership`.
+    pub(crate) fn retain(&mut self, membership: &Membership) {
+        self.links
+            .retain(|id, _| membership.servers.contains_key(id));
+    }
+
+    /// Peers with a connection task.
+    #[cfg(test)]
+    pub(crate) fn link_count(&self) -> usize {
+        self.links.len()
+    }
+
+    fn open(&self, peer: NodeId, addr: String) -> Link {
+        let (queue, frames) = async_channel::bounded(self.config.peer_queue);
+        let task = run_link(
+            self.env.clone(),
+            peer,
+            addr.clone(),
+            frames,
+            self.config.clone(),
+            self.log.clone(),
+        );
+        self.env.spawn(task);
+        Link { addr, queue }
+    }
+}
+
+/// Keeps one connection to `addr` alive and writes queued frames to it, until the queue's
+/// sender is dropped.
+async fn run_link<E: Env>(
+    env: E,
+    peer: NodeId,
+    addr: String,
+    frames: Receiver<Bytes>,
+    config: ShellConfig,
+    log: Log,
+) {
+    let mut backoff = config.min_backoff;
+    let mut batch = Vec::new();
+    // A closed queue means the peer left the configuration: its pending frames are moot.
+    while !frames.is_closed() {
+        let deadline = env.now() + config.connect_timeout;
+        let mut conn = match with_deadline(&env, deadline, env.connect(&addr)).await {
+            Some(Ok(conn)) => conn,
+            failure => {
+                let why = failure_text(failure);
+                log.debug(
+                    "agent.server.rpc",
+                    format_args!("failed to connect: peer={peer} addr={addr} error={why}"),
+                );
+                env.sleep_until(env.now() + backoff).await;
+                backoff = (backoff * 2).min(config.max_backoff);
+                continue;
+            }
+        };
+        backoff = config.min_backoff;
+        // Write until the queue closes or the connection fails.
+        while let Ok(first) = frames.recv().await {
+            batch.clear();
+            batch.extend_from_slice(&first);
+            while batch.len() < MAX_BATCH_BYTES {
+                let Ok(more) = frames.try_recv() else { break };
+                batch.extend_from_slice(&more);
+            }
+            let deadline = env.now() + config.write_timeout;
+            match with_deadline(&env, deadline, conn.write_all(&batch)).await {
+                Some(Ok(())) => {}
+                failure => {
+                    let why = failure_text(failure);
+                    log.debug(
+                        "agent.server.rpc",
+                        format_args!("connection lost: peer={peer} addr={addr} error={why}"),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Why a deadline-bounded operation did not succeed (`None`: the deadline passed).
+fn failure_text<T>(outcome: Option<std::io::Result<T>>) -> String {
+    match outcome {
+        None => "timed out".to_string(),
+        Some(Err(e)) => e.to_string(),
+        Some(Ok(_)) => "succeeded".to_string(),
+    }
+}

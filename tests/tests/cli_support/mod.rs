@@ -1,0 +1,207 @@
+//! Running the real `synod` binary from synod-tests.
+//!
+//! `CARGO_BIN_EXE_synod` only exists inside the binary's own package, so the binary is built
+//! here with the same cargo, target directory and profile as this test, once per test binary
+//! (a no-op when it is already fresh), and taken from `<target>/<profile>/synod`.
+
+#![allow(dead_code)] // each cli test file uses its own subset
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The `synod` binary, built on first use.
+pub(crate) fn synod_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(build_synod)
+}
+
+fn build_synod() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // <target>/<profile>/deps/<test-exe>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in <target>/<profile>/deps");
+    let target_dir = profile_dir.parent().expect("profile dir has a parent");
+    let cargo = std::env::var("CARGO")
+        .ok()
+        .or_else(|| option_env!("CARGO").map(str::to_string))
+        .unwrap_or_else(|| "cargo".to_string());
+    let mut build = Command::new(cargo);
+    build
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "synod-runtime-smol",
+            "--bin",
+            "synod",
+        ])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.file_name().is_some_and(|p| p == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build");
+    assert!(status.success(), "cargo build of synod failed: {status}");
+    let binary = profile_dir.join("synod");
+    assert!(binary.exists(), "no binary at {}", binary.display());
+    binary
+}
+
+/// A port nothing listens on right now.
+pub(crate) fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// A fresh, empty directory under the system temp dir.
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!("synod-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// Runs `synod args...` to completion: (status, stdout, stderr).
+pub(crate) fn run_to_end(args: &[&str]) -> (ExitStatus, String, String) {
+    let out = Command::new(synod_binary())
+        .args(args)
+        .output()
+        .expect("run synod");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running agent whose stdout is read line by line.
+pub(crate) struct Agent {
+    child: Child,
+    lines: Receiver<String>,
+    /// Every line read so far.
+    pub(crate) seen: Vec<String>,
+}
+
+impl Agent {
+    /// Starts `synod agent args...`.
+    pub(crate) fn start(args: &[&str]) -> Agent {
+        let mut child = Command::new(synod_binary())
+            .arg("agent")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn synod agent");
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        forward_lines(stdout, tx.clone(), "");
+        forward_lines(stderr, tx, "stderr: ");
+        Agent {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits up to `limit` for a line containing `needle`; returns it.
+    pub(crate) fn wait_for(&mut self, needle: &str, limit: Duration) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => panic!(
+                    "no line containing {needle:?} within {limit:?}; output so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Sends SIGTERM and waits up to `limit` for the exit status.
+    pub(crate) fn terminate(self, limit: Duration) -> (ExitStatus, Vec<String>) {
+        self.signal("-TERM", limit)
+    }
+
+    /// Sends `signal` (`-INT`, `-TERM`) and waits up to `limit` for the exit status.
+    pub(crate) fn signal(self, signal: &str, limit: Duration) -> (ExitStatus, Vec<String>) {
+        let pid = self.child.id().to_string();
+        let kill = Command::new("kill").args([signal, &pid]).status();
+        assert!(
+            kill.is_ok_and(|s| s.success()),
+            "kill {signal} {pid} failed"
+        );
+        self.wait_exit(limit)
+    }
+
+    /// Kills the agent with SIGKILL (no chance to clean up) and reaps it.
+    pub(crate) fn kill_hard(mut self) {
+        self.child.kill().expect("SIGKILL synod");
+        self.child.wait().expect("reap synod");
+    }
+
+    /// Waits up to `limit` for the agent to exit; its status and everything it printed.
+    pub(crate) fn wait_exit(mut self, limit: Duration) -> (ExitStatus, Vec<String>) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for synod") {
+                // Collect whatever it printed while shutting down.
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                    self.seen.push(line);
+                }
+                return (status, std::mem::take(&mut self.seen));
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "synod did not exit within {limit:?}; output:\n{}",
+                    self.seen.join("\n")
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        // A failed assertion must not leave the agent running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn forward_lines(
+    stream: impl Read + Send + 'static,
+    tx: mpsc::Sender<String>,
+    prefix: &'static str,
+) {
+    thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(format!("{prefix}{line}")).is_err() {
+                break;
+            }
+        }
+    });
+}
