@@ -12,13 +12,21 @@ use synod_core::gossip::{Event, MemberStatus};
 fn three_drivers_join_and_all_see_three_alive() {
     run(Duration::from_secs(8), |ex| async move {
         let nodes = form_pool(&ex, &["a", "b", "c"], None).await;
+        // The pool forms over TCP push-pull; probes and gossip then flow over UDP.
+        let probing = wait_for(Duration::from_secs(2), || {
+            nodes.iter().all(|n| {
+                let s = n.handle.stats();
+                s.packets_sent > 0 && s.packets_received > 0
+            })
+        })
+        .await;
+        assert!(probing.is_some(), "no UDP traffic");
         for node in &nodes {
             let members = node.handle.members();
             let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
             assert_eq!(names, ["a", "b", "c"]);
             assert!(members.iter().all(|m| m.status == MemberStatus::Alive));
             let stats = node.handle.stats();
-            assert!(stats.packets_sent > 0 && stats.packets_received > 0);
             assert_eq!((stats.decode_errors, stats.decrypt_failures), (0, 0));
         }
         assert!(nodes[0].handle.stats().streams_received >= 2);
@@ -109,5 +117,27 @@ fn join_to_an_unreachable_address_fails() {
             Err(synod_runtime_smol::serf::SerfError::JoinFailed)
         );
         assert_eq!(node.live_count(), 1);
+    });
+}
+
+#[test]
+fn force_leave_turns_a_failed_member_left_everywhere() {
+    run(Duration::from_secs(9), |ex| async move {
+        let mut nodes = form_pool(&ex, &["a", "b", "c"], None).await;
+        assert_eq!(nodes[0].handle.force_leave("c").await, Ok(false));
+        nodes[2].kill();
+        let failed = wait_for(Duration::from_secs(5), || {
+            nodes[0].status_of("c") == Some(MemberStatus::Failed)
+        })
+        .await;
+        assert!(failed.is_some(), "c was not marked failed");
+        assert_eq!(nodes[0].handle.force_leave("c").await, Ok(true));
+        let left = wait_for(Duration::from_secs(3), || {
+            nodes[..2]
+                .iter()
+                .all(|n| n.status_of("c") == Some(MemberStatus::Left))
+        })
+        .await;
+        assert!(left.is_some(), "the force-leave did not spread");
     });
 }

@@ -163,6 +163,12 @@ impl Driver {
                 self.drain(&[]);
                 None
             }
+            Command::ForceLeave { name, reply } => {
+                let forced = self.gossip.force_leave(now, &name);
+                self.drain(&[]);
+                let _ = reply.try_send(forced);
+                None
+            }
         }
     }
 

@@ -24,6 +24,10 @@ pub(crate) enum Command {
         reply: Sender<Result<(), UserEventError>>,
     },
     SetTags(Tags),
+    ForceLeave {
+        name: String,
+        reply: Sender<bool>,
+    },
 }
 
 /// Why a request to the driver failed.
@@ -131,6 +135,18 @@ impl SerfHandle {
     /// Replaces our tags and announces them.
     pub async fn set_tags(&self, tags: Tags) -> Result<(), SerfError> {
         self.send(Command::SetTags(tags)).await
+    }
+
+    /// Consul's `force-leave`: marks a failed member left across the pool. `Ok(false)` when
+    /// `name` is not a failed member.
+    pub async fn force_leave(&self, name: &str) -> Result<bool, SerfError> {
+        let (reply, answer) = async_channel::bounded(1);
+        self.send(Command::ForceLeave {
+            name: name.to_owned(),
+            reply,
+        })
+        .await?;
+        answer.recv().await.map_err(|_| SerfError::Stopped)
     }
 
     /// Membership changes and user events. Every clone of the receiver competes for the same
