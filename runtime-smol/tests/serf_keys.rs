@@ -64,12 +64,15 @@ fn existing_keyring_file_wins_over_the_encrypt_option() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Recognises the error a bad file must produce.
+type IsExpected = fn(&KeyringFileError) -> bool;
+
 #[test]
 fn bad_keyring_files_are_typed_errors() {
     let dir = scratch_dir("bad");
     let path = keyring_path(&dir);
     std::fs::create_dir_all(path.parent().expect("has parent")).expect("writable");
-    let cases: [(&str, fn(&KeyringFileError) -> bool); 3] = [
+    let cases: [(&str, IsExpected); 3] = [
         ("{not json", |e| matches!(e, KeyringFileError::Format(_))),
         ("[]", |e| matches!(e, KeyringFileError::Empty)),
         (r#"["c2hvcnQ="]"#, |e| {
