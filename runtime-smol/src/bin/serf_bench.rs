@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use smol::LocalExecutor;
 use synod_runtime_smol::serf::{self, Config, MemberStatus, SerfConfig, SerfHandle};
+use synod_runtime_smol::shell::smol_env::SmolEnv;
 
 /// How often the survivors' member lists are checked.
 const POLL: Duration = Duration::from_millis(5);
@@ -42,7 +43,7 @@ fn spawn_agent(name: String) -> Agent {
         let executor = Rc::new(LocalExecutor::new());
         let bind: SocketAddr = ([127, 0, 0, 1], 0).into();
         let config = SerfConfig::new(bind, name, Config::lan());
-        let (handle, driver) = match serf::start(executor.clone(), config) {
+        let (handle, driver) = match serf::start(SmolEnv::new(executor.clone()), config) {
             Ok(started) => started,
             Err(e) => panic!("cannot bind a loopback gossip port: {e}"),
         };

@@ -2,20 +2,20 @@
 //! and timeouts, drains its actions after every input and sleeps until its next deadline.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant as StdInstant};
+use std::time::Duration;
 
 use async_channel::{Receiver, Sender};
 use async_io::Async;
 use futures_lite::future;
-use smol::{LocalExecutor, Task};
 use synod_core::gossip::{Action, Event, Gossip, GossipError};
 use synod_core::time::Instant;
 
 use super::handle::{Command, SharedMembers};
 use super::stats::{Counters, add, bump};
 use super::transport::{Inbound, send_stream};
+use crate::shell::Env;
+use crate::shell::smol_env::SmolEnv;
 
 /// Largest datagram we can receive (UDP's limit).
 const MAX_DATAGRAM: usize = 65_536;
@@ -37,17 +37,23 @@ struct LeaveWaiter {
     give_up_at: Instant,
 }
 
+/// Streams sent for a `join`, whose delivery decides what `join` returns.
+struct JoinWatch<'a> {
+    addrs: &'a [SocketAddr],
+    delivered: &'a Sender<bool>,
+    sends: usize,
+}
+
 /// Everything the driver task owns.
 pub(crate) struct Driver {
     pub(crate) gossip: Gossip,
-    pub(crate) clock: Clock,
+    pub(crate) env: SmolEnv,
     pub(crate) udp: Async<UdpSocket>,
     pub(crate) streams: Receiver<Inbound>,
     pub(crate) commands: Receiver<Command>,
     pub(crate) events: Sender<Event>,
     pub(crate) members: SharedMembers,
     pub(crate) counters: Arc<Counters>,
-    pub(crate) executor: Rc<LocalExecutor<'static>>,
     pub(crate) stream_timeout: Duration,
     pub(crate) leave_timeout: Duration,
 }
@@ -58,10 +64,10 @@ impl Driver {
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let mut leaving: Vec<LeaveWaiter> = Vec::new();
         let mut members_dirty = true;
-        let mut members_published = self.clock.now();
-        self.drain(&[]);
+        let mut members_published = self.env.now();
+        self.drain(None);
         loop {
-            let now = self.clock.now();
+            let now = self.env.now();
             self.answer_leaves(&mut leaving, now);
             if members_dirty || now.saturating_since(members_published) >= MEMBERS_REFRESH {
                 self.publish_members();
@@ -74,11 +80,11 @@ impl Driver {
             }
             if deadline.is_some_and(|at| at <= now) {
                 self.gossip.handle_timeout(now);
-                members_dirty |= self.drain(&[]).1;
+                members_dirty |= self.drain(None);
                 continue;
             }
             let wake = self.next_wake(&mut buf, deadline).await;
-            let now = self.clock.now();
+            let now = self.env.now();
             match wake {
                 Wake::Datagram(Ok((len, from))) => {
                     bump(&self.counters.packets_received);
@@ -104,7 +110,7 @@ impl Driver {
                 Wake::Command(None) => return,
                 Wake::Deadline => self.gossip.handle_timeout(now),
             }
-            members_dirty |= self.drain(&[]).1;
+            members_dirty |= self.drain(None);
         }
     }
 
@@ -114,7 +120,10 @@ impl Driver {
         let stream = async { Wake::Stream(self.streams.recv().await.ok()) };
         let command = async { Wake::Command(self.commands.recv().await.ok()) };
         let timer = async {
-            self.clock.sleep_until(deadline).await;
+            match deadline {
+                Some(at) => self.env.sleep_until(at).await,
+                None => future::pending().await,
+            }
             Wake::Deadline
         };
         future::or(future::or(timer, command), future::or(stream, datagram)).await
@@ -125,22 +134,27 @@ impl Driver {
         match command {
             Command::Join { addrs, reply } => {
                 self.gossip.join(now, &addrs);
-                let (sends, _) = self.drain(&addrs);
-                self.executor
-                    .spawn(async move {
-                        let mut reached = 0;
-                        for send in sends {
-                            reached += usize::from(send.await);
-                        }
-                        // The caller may have given up waiting; that is fine.
-                        let _ = reply.send(reached).await;
-                    })
-                    .detach();
+                let (delivered, results) = async_channel::unbounded();
+                let mut watch = JoinWatch {
+                    addrs: &addrs,
+                    delivered: &delivered,
+                    sends: 0,
+                };
+                self.drain(Some(&mut watch));
+                let sends = watch.sends;
+                self.env.spawn(async move {
+                    let mut reached = 0;
+                    for _ in 0..sends {
+                        reached += usize::from(results.recv().await.unwrap_or(false));
+                    }
+                    // The caller may have given up waiting; that is fine.
+                    let _ = reply.send(reached).await;
+                });
                 None
             }
             Command::Leave { reply } => {
                 self.gossip.leave(now);
-                self.drain(&[]);
+                self.drain(None);
                 Some(LeaveWaiter {
                     reply,
                     give_up_at: now.saturating_add(self.leave_timeout),
@@ -153,19 +167,19 @@ impl Driver {
                 reply,
             } => {
                 let result = self.gossip.user_event(now, &name, &payload, coalesce);
-                self.drain(&[]);
+                self.drain(None);
                 // A full or closed reply channel means the caller stopped waiting.
                 let _ = reply.try_send(result);
                 None
             }
             Command::SetTags(tags) => {
                 self.gossip.set_tags(now, tags);
-                self.drain(&[]);
+                self.drain(None);
                 None
             }
             Command::ForceLeave { name, reply } => {
                 let forced = self.gossip.force_leave(now, &name);
-                self.drain(&[]);
+                self.drain(None);
                 let _ = reply.try_send(forced);
                 None
             }
@@ -193,26 +207,26 @@ impl Driver {
         });
     }
 
-    /// Performs every queued action. Streams to an address in `watch` are returned so the
-    /// caller can learn whether they were delivered; the others run detached. The flag says
-    /// whether a membership event was emitted.
-    fn drain(&mut self, watch: &[SocketAddr]) -> (Vec<Task<bool>>, bool) {
-        let mut watched = Vec::new();
+    /// Performs every queued action; streams to an address `watch` covers report whether they
+    /// were delivered. True when a membership event was emitted.
+    fn drain(&mut self, mut watch: Option<&mut JoinWatch<'_>>) -> bool {
         let mut membership_changed = false;
         while let Some(action) = self.gossip.poll_action() {
             match action {
                 Action::SendDatagram { to, bytes } => self.send_datagram(to, &bytes),
                 Action::SendStream { to, bytes } => {
-                    let send = self.executor.spawn(send_stream(
-                        to,
-                        bytes,
-                        self.stream_timeout,
-                        self.counters.clone(),
-                    ));
-                    if watch.contains(&to) {
-                        watched.push(send);
-                    } else {
-                        send.detach();
+                    let send = send_stream(to, bytes, self.stream_timeout, self.counters.clone());
+                    match watch.as_deref_mut().filter(|w| w.addrs.contains(&to)) {
+                        Some(w) => {
+                            w.sends += 1;
+                            let delivered = w.delivered.clone();
+                            self.env.spawn(async move {
+                                let _ = delivered.send(send.await).await;
+                            });
+                        }
+                        None => self.env.spawn(async move {
+                            send.await;
+                        }),
                     }
                 }
                 Action::Event(event) => {
@@ -223,7 +237,7 @@ impl Driver {
                 }
             }
         }
-        (watched, membership_changed)
+        membership_changed
     }
 
     /// Sends without waiting: a full socket buffer drops the packet, as the network may.
@@ -252,34 +266,5 @@ impl Driver {
             .members
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = snapshot;
-    }
-}
-
-/// Wall-clock time as the core sees it: microseconds since the driver started.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Clock {
-    start: StdInstant,
-}
-
-impl Clock {
-    pub(crate) fn new() -> Clock {
-        Clock {
-            start: StdInstant::now(),
-        }
-    }
-
-    pub(crate) fn now(&self) -> Instant {
-        Instant::from_micros(u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX))
-    }
-
-    async fn sleep_until(&self, deadline: Option<Instant>) {
-        let at =
-            deadline.and_then(|d| self.start.checked_add(Duration::from_micros(d.as_micros())));
-        match at {
-            Some(at) => {
-                async_io::Timer::at(at).await;
-            }
-            None => future::pending().await,
-        }
     }
 }

@@ -2,8 +2,9 @@
 //! UDP for probes and piggybacked gossip, TCP for push-pull — plus the gossip key helpers.
 //!
 //! ```ignore
-//! let (serf, task) = serf::start(executor.clone(), SerfConfig::new(bind, "node-1", Config::lan()))?;
-//! executor.spawn(task).detach();
+//! let (serf, task) = serf::start(env.clone(), SerfConfig::new(bind, "node-1", Config::lan()))?;
+//! env.spawn(task); // or keep `executor.spawn(task)` to be able to kill it
+
 //! serf.join(&[seed]).await?;
 //! ```
 
@@ -25,15 +26,15 @@ pub use synod_core::gossip::{Config, Event, Keyring, Member, MemberStatus, Tags}
 
 use std::future::Future;
 use std::io;
-use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use futures_lite::future;
-use smol::LocalExecutor;
 use synod_core::gossip::{Gossip, LocalNode};
 use synod_core::rand::Rng;
 
-use driver::{Clock, Driver};
+use crate::shell::Env;
+use crate::shell::smol_env::SmolEnv;
+use driver::Driver;
 use handle::SharedMembers;
 use stats::Counters;
 use transport::{accept_streams, bind};
@@ -43,11 +44,11 @@ const COMMAND_QUEUE: usize = 256;
 /// How many complete incoming streams may queue before their readers wait.
 const STREAM_QUEUE: usize = 256;
 
-/// Binds the sockets and builds the driver. Returns a handle and the task to spawn on
-/// `executor` (which also runs the per-stream helper tasks). Dropping the task stops gossip at
+/// Binds the sockets and builds the driver. Returns a handle and the task to spawn; `env`
+/// gives the clock and runs the per-stream helper tasks. Dropping the task stops gossip at
 /// once, without leaving, exactly as a crash would look to the pool.
 pub fn start(
-    executor: Rc<LocalExecutor<'static>>,
+    env: SmolEnv,
     config: SerfConfig,
 ) -> io::Result<(SerfHandle, impl Future<Output = ()> + 'static)> {
     let (udp, tcp) = bind(config.bind)?;
@@ -64,14 +65,13 @@ pub fn start(
     };
     let mut seed = [0u8; 8];
     keys::os_random(&mut seed)?;
-    let clock = Clock::new();
     let local = LocalNode {
         name: config.node_name.clone(),
         addr: advertise,
         tags: config.tags,
     };
     let mut gossip = Gossip::new(
-        clock.now(),
+        env.now(),
         local,
         config.gossip,
         Rng::new(u64::from_le_bytes(seed)),
@@ -94,7 +94,7 @@ pub fn start(
     };
     let accept = accept_streams(
         tcp,
-        executor.clone(),
+        env.clone(),
         streams_in,
         config.stream_timeout,
         config.max_stream_frame,
@@ -102,14 +102,13 @@ pub fn start(
     );
     let driver = Driver {
         gossip,
-        clock,
+        env,
         udp,
         streams,
         commands,
         events: events_in,
         members,
         counters,
-        executor,
         stream_timeout: config.stream_timeout,
         leave_timeout: config.leave_timeout,
     };

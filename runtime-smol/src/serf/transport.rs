@@ -13,11 +13,11 @@ use async_channel::Sender;
 use async_io::Async;
 use async_net::{TcpListener, TcpStream};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
-use smol::LocalExecutor;
-use std::rc::Rc;
 use synod_core::wire::{FrameDecoder, frame_payload};
 
 use super::stats::{Counters, bump};
+use crate::shell::Env;
+use crate::shell::smol_env::SmolEnv;
 
 /// How many times a free port is looked for when binding port 0.
 const PORT_ATTEMPTS: usize = 32;
@@ -87,7 +87,7 @@ pub(crate) async fn send_stream(
 /// Accepts streams forever, reading each on its own task and passing complete frames to `out`.
 pub(crate) async fn accept_streams(
     listener: TcpListener,
-    executor: Rc<LocalExecutor<'static>>,
+    env: SmolEnv,
     out: Sender<Inbound>,
     limit: Duration,
     max_frame: usize,
@@ -103,19 +103,17 @@ pub(crate) async fn accept_streams(
         };
         let out = out.clone();
         let counters = counters.clone();
-        executor
-            .spawn(async move {
-                match with_timeout(limit, read_frame(stream, max_frame)).await {
-                    Some(Ok(bytes)) => {
-                        bump(&counters.streams_received);
-                        // A closed channel means the driver is gone: nothing left to tell.
-                        let _ = out.send(Inbound { from, bytes }).await;
-                    }
-                    Some(Err(StreamError::Frame)) => bump(&counters.decode_errors),
-                    Some(Err(StreamError::Io)) | None => bump(&counters.stream_failures),
+        env.spawn(async move {
+            match with_timeout(limit, read_frame(stream, max_frame)).await {
+                Some(Ok(bytes)) => {
+                    bump(&counters.streams_received);
+                    // A closed channel means the driver is gone: nothing left to tell.
+                    let _ = out.send(Inbound { from, bytes }).await;
                 }
-            })
-            .detach();
+                Some(Err(StreamError::Frame)) => bump(&counters.decode_errors),
+                Some(Err(StreamError::Io)) | None => bump(&counters.stream_failures),
+            }
+        });
     }
 }
 

@@ -13,6 +13,7 @@ use smol::{LocalExecutor, Task};
 use synod_core::gossip::{Config, Keyring, MemberStatus};
 use synod_core::time::Duration as CoreDuration;
 use synod_runtime_smol::serf::{self, SerfConfig, SerfHandle};
+use synod_runtime_smol::shell::smol_env::SmolEnv;
 
 /// memberlist's LAN timings divided by ten, so failure detection takes well under a second.
 pub(crate) fn fast_gossip() -> Config {
@@ -72,7 +73,8 @@ pub(crate) fn start_node(
     let mut config = SerfConfig::new(bind, name, fast_gossip());
     config.keyring = keyring;
     config.stream_timeout = Duration::from_secs(2);
-    let (handle, task) = serf::start(executor.clone(), config).expect("bind loopback");
+    let (handle, task) =
+        serf::start(SmolEnv::new(executor.clone()), config).expect("bind loopback");
     TestNode {
         handle,
         task: Some(executor.spawn(task)),
