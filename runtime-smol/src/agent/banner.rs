@@ -10,6 +10,8 @@ pub(crate) struct BannerFacts<'a> {
     pub(crate) node_id: &'a str,
     /// Where peers reach this server.
     pub(crate) cluster_addr: SocketAddr,
+    /// Whether gossip runs encrypted.
+    pub(crate) gossip_encrypted: bool,
 }
 
 /// The banner text, ending with the line after which log lines stream.
@@ -51,13 +53,13 @@ pub(crate) fn banner(config: &AgentConfig, facts: &BannerFacts<'_>) -> String {
         (
             "Gossip Ports",
             format!(
-                "LAN: {}, WAN: {} (gossip not available yet)",
+                "LAN: {}, WAN: {} (WAN gossip not available yet)",
                 port_text(config.serf_lan_port),
                 port_text(config.serf_wan_port)
             ),
         ),
         ("Data Dir", data_dir),
-        ("Gossip Encryption", "false".to_string()),
+        ("Gossip Encryption", facts.gossip_encrypted.to_string()),
     ];
     let mut out = String::from("==> Starting synod agent...\n");
     for (label, value) in rows {

@@ -12,6 +12,9 @@ pub(crate) const DEFAULT_KV_MAX_VALUE_SIZE: u64 = 512 * 1024;
 /// Consul's `limits.http_max_conns_per_client` default.
 pub(crate) const DEFAULT_HTTP_MAX_CONNS_PER_CLIENT: u32 = 200;
 
+/// Consul's `retry_interval` default.
+pub(crate) const DEFAULT_RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Everything `synod agent` was asked to do, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentConfig {
@@ -50,8 +53,21 @@ pub struct AgentConfig {
     pub serf_wan_port: Option<u16>,
     /// Scales Raft timing (Consul's `performance.raft_multiplier`, 1..=10).
     pub raft_multiplier: u32,
-    /// Addresses to join at start (`retry_join`, `start_join`, `-join`, `-retry-join`).
+    /// Addresses joined once at start; failing to reach any stops the agent (`start_join`,
+    /// `-join`).
+    pub start_join: Vec<String>,
+    /// Addresses joined in the background until one answers (`retry_join`, `-retry-join`).
     pub retry_join: Vec<String>,
+    /// Pause between `retry_join` attempts.
+    pub retry_interval: std::time::Duration,
+    /// `retry_join` attempts before giving up (0: forever).
+    pub retry_max: u32,
+    /// Gossip encryption key (base64, 32 bytes) used when no keyring file exists yet.
+    pub encrypt: Option<String>,
+    /// Leave the gossip pool gracefully on SIGTERM (Consul: false for servers).
+    pub leave_on_terminate: bool,
+    /// Skip the graceful leave on SIGINT (Consul: true for servers).
+    pub skip_leave_on_interrupt: bool,
     /// Lowest level logged.
     pub log_level: Level,
     /// Whether script checks may run (used once checks exist).
@@ -96,8 +112,6 @@ impl AgentConfig {
                 return Err("server_port cannot be -1: a server needs its RPC port".into());
             }
         };
-        let mut retry_join = s.start_join;
-        retry_join.extend(s.retry_join);
         let config = AgentConfig {
             dev,
             server,
@@ -116,7 +130,13 @@ impl AgentConfig {
             serf_lan_port: s.ports.serf_lan.unwrap_or(Some(8301)),
             serf_wan_port: s.ports.serf_wan.unwrap_or(Some(8302)),
             raft_multiplier: s.raft_multiplier.unwrap_or(1),
-            retry_join,
+            start_join: s.start_join,
+            retry_join: s.retry_join,
+            retry_interval: s.retry_interval.unwrap_or(DEFAULT_RETRY_INTERVAL),
+            retry_max: s.retry_max.unwrap_or(0),
+            encrypt: s.encrypt.filter(|k| !k.is_empty()),
+            leave_on_terminate: s.leave_on_terminate.unwrap_or(!server),
+            skip_leave_on_interrupt: s.skip_leave_on_interrupt.unwrap_or(server),
             log_level: s
                 .log_level
                 .unwrap_or(if dev { Level::Debug } else { Level::Info }),
@@ -158,6 +178,11 @@ impl AgentConfig {
             && !is_uuid(id)
         {
             return Err(format!("node_id {id:?} is not a valid UUID"));
+        }
+        if let Some(key) = &self.encrypt
+            && let Err(e) = crate::serf::keyring_from_keys(std::slice::from_ref(key))
+        {
+            return Err(format!("Invalid encryption key: {e}"));
         }
         if !(1..=10).contains(&self.raft_multiplier) {
             return Err(format!(

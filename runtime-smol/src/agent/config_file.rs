@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::go_duration;
 use super::settings::{PortSetting, Settings};
 use crate::shell::log::Level;
 
@@ -108,6 +109,11 @@ pub fn parse(text: &str) -> Result<Settings, String> {
             "advertise_addr" => s.advertise_addr = Some(v.ip()?),
             "retry_join" => s.retry_join = v.strings()?,
             "start_join" => s.start_join = v.strings()?,
+            "retry_interval" => s.retry_interval = Some(go_duration::parse(&v.string()?)?),
+            "retry_max" => s.retry_max = Some(v.int_in(0, u32::MAX.into())? as u32),
+            "encrypt" => s.encrypt = Some(v.string()?),
+            "leave_on_terminate" => s.leave_on_terminate = Some(v.bool()?),
+            "skip_leave_on_interrupt" => s.skip_leave_on_interrupt = Some(v.bool()?),
             "log_level" => s.log_level = Some(v.level()?),
             "enable_script_checks" => s.enable_script_checks = Some(v.bool()?),
             "ports" => parse_ports(v.object()?, &mut s)?,

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use async_channel::Sender;
 use futures_lite::future;
 use smol::Timer;
 use synod_core::ids::{LogIndex, NodeId};
@@ -9,25 +10,54 @@ use synod_core::node::{ClientRequest, ClientResponse, Consistency};
 use synod_core::raft::{ProposeError, Suffrage};
 use synod_core::state::kv_types::KvQuery;
 
+use super::ExitRequest;
+use super::join::{DEFAULT_SERF_LAN_PORT, with_default_port};
+use super::members_report::member_info;
 use super::self_report::{self, AgentIdentity};
+use crate::http::agent_members::MemberInfo;
 use crate::http::agent_self::AgentSelf;
+use crate::http::backend::NO_GOSSIP;
 use crate::http::backend::{Backend, Status};
 use crate::http::operator::{PeerSelector, RaftConfiguration};
+use crate::serf::SerfHandle;
 use crate::shell::NodeHandle;
 
 /// How long `remove-peer` waits for the new configuration to commit.
 const REMOVAL_COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves HTTP requests by sending them into the node's event loop.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(super) struct NodeBackend {
     handle: NodeHandle,
     identity: AgentIdentity,
+    /// LAN gossip, `None` when its port is disabled.
+    serf: Option<SerfHandle>,
+    /// Where `leave` asks the agent to shut down.
+    exit: Sender<ExitRequest>,
 }
 
 impl NodeBackend {
-    pub(super) fn new(handle: NodeHandle, identity: AgentIdentity) -> Self {
-        NodeBackend { handle, identity }
+    pub(super) fn new(
+        handle: NodeHandle,
+        identity: AgentIdentity,
+        serf: Option<SerfHandle>,
+        exit: Sender<ExitRequest>,
+    ) -> Self {
+        NodeBackend {
+            handle,
+            identity,
+            serf,
+            exit,
+        }
+    }
+
+    /// This server's Raft id.
+    pub(super) fn raft_id(&self) -> NodeId {
+        self.handle.status().id
+    }
+
+    fn serf(&self) -> Result<SerfHandle, String> {
+        self.serf.clone().ok_or_else(|| NO_GOSSIP.to_owned())
     }
 }
 
@@ -157,6 +187,55 @@ impl Backend for NodeBackend {
                 Err("timed out waiting for the configuration change to commit".to_owned())
             };
             future::or(committed, timeout).await
+        }
+    }
+
+    fn members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {
+        future::ready(
+            self.serf()
+                .map(|serf| serf.members().iter().map(member_info).collect()),
+        )
+    }
+
+    fn join(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
+        let serf = self.serf();
+        async move {
+            let serf = serf?;
+            let target = with_default_port(&addr, DEFAULT_SERF_LAN_PORT);
+            let resolved: Vec<_> = smol::net::resolve(target.as_str())
+                .await
+                .map_err(|e| format!("cannot resolve {addr:?}: {e}"))?;
+            serf.join(&resolved)
+                .await
+                .map_err(|e| format!("failed to join {addr}: {e}"))
+        }
+    }
+
+    fn leave(&self) -> impl Future<Output = Result<(), String>> + Send {
+        let serf = self.serf();
+        let exit = self.exit.clone();
+        async move {
+            serf?.leave().await.map_err(|e| e.to_string())?;
+            // The agent shuts down after answering; a full queue means it already is.
+            let _ = exit.try_send(ExitRequest::Left);
+            Ok(())
+        }
+    }
+
+    fn force_leave(
+        &self,
+        node: String,
+        prune: bool,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        let serf = self.serf();
+        async move {
+            let serf = serf?;
+            let _ = prune; // Left members are reaped after reconnect_timeout; prune is not yet faster.
+            match serf.force_leave(&node).await.map_err(|e| e.to_string())? {
+                true => Ok(()),
+                false if serf.members().iter().any(|m| m.name == node) => Ok(()),
+                false => Err(format!("agent: No node found with name '{node}'")),
+            }
         }
     }
 }

@@ -5,8 +5,13 @@ mod banner;
 mod config;
 pub mod config_file;
 mod disk;
+mod formation;
+pub mod go_duration;
+mod gossip;
 mod http_backend;
 mod identity;
+mod join;
+mod members_report;
 mod self_report;
 pub mod settings;
 mod timings;
@@ -29,6 +34,7 @@ use synod_core::node::{Node, NodeConfig};
 use synod_core::raft::{Membership, Recovered};
 
 use crate::http::server::{Server, ServerConfig};
+use crate::serf::SerfHandle;
 use crate::shell::log::Log;
 use crate::shell::smol_env::SmolEnv;
 use crate::shell::{Env, Listener, NodeHandle, Shell, ShellConfig, StopReason};
@@ -103,18 +109,19 @@ async fn serve(
         .map_err(|e| AgentError(format!("failed to read the RPC listener's address: {e}")))?
         .port();
     let cluster_addr = SocketAddr::new(advertise_ip(config.bind, config.advertise), port);
+    let keyring = gossip::keyring(&config)?;
     print!(
         "{}",
         banner(
             &config,
             &BannerFacts {
                 node_id: &uuid,
-                cluster_addr
+                cluster_addr,
+                gossip_encrypted: keyring.is_some(),
             }
         )
     );
 
-    announce_joining(&config, &log);
     let node_config = timings::node_config(id, config.dev, config.raft_multiplier);
     let shell_config = ShellConfig::for_election_timeout(node_config.raft.election_timeout);
     let node = create_node(
@@ -136,7 +143,10 @@ async fn serve(
         bootstrap: config.bootstrap,
         bootstrap_expect: config.bootstrap_expect,
     };
-    start_http_api(&env, &config, handle.clone(), identity, &log).await?;
+    let (exit_tx, exit_requests) = async_channel::bounded(4);
+    let serf = start_gossip(&env, &config, &identity, keyring, &handle, &exit_tx, &log).await?;
+    let backend = http_backend::NodeBackend::new(handle.clone(), identity, serf.clone(), exit_tx);
+    start_http_api(&env, &config, backend, &log).await?;
     log.info(
         "agent",
         format_args!(
@@ -145,7 +155,79 @@ async fn serve(
         ),
     );
 
-    run_until_exit(&env, shell, listener, &handle, signals, &log).await
+    let exits = Exits {
+        signals,
+        requests: exit_requests,
+        serf,
+        leave_on_terminate: config.leave_on_terminate,
+        skip_leave_on_interrupt: config.skip_leave_on_interrupt,
+    };
+    run_until_exit(&env, shell, listener, &handle, exits, &log).await
+}
+
+/// Starts LAN gossip (unless its port is disabled), joins `-join` addresses (failing the start
+/// if none answers), and spawns `-retry-join` and cluster formation.
+async fn start_gossip(
+    env: &SmolEnv,
+    config: &AgentConfig,
+    identity: &self_report::AgentIdentity,
+    keyring: Option<synod_core::gossip::Keyring>,
+    handle: &NodeHandle,
+    exit_tx: &async_channel::Sender<ExitRequest>,
+    log: &Log,
+) -> Result<Option<SerfHandle>, AgentError> {
+    let Some(port) = config.serf_lan_port else {
+        log.info("agent", format_args!("LAN gossip disabled (port -1)"));
+        if config.bootstrap_expect > 1 || !config.start_join.is_empty() {
+            return Err(AgentError(
+                "joining other servers needs LAN gossip: serf_lan port cannot be -1".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let serf = gossip::start_lan(env, config, identity, port, keyring)?;
+    log.info(
+        "agent",
+        format_args!("serf: LAN gossip listening on {}", serf.local_addr()),
+    );
+    if !config.start_join.is_empty() {
+        log.info("agent", format_args!("Joining cluster...: cluster=LAN"));
+        let contacted = join::join(&serf, &config.start_join, log)
+            .await
+            .map_err(|e| {
+                AgentError(format!(
+                    "Error starting agent: Failed to join {}: {e}",
+                    config.start_join.join(", ")
+                ))
+            })?;
+        log.info(
+            "agent",
+            format_args!("(LAN) joined: number_of_nodes={contacted}"),
+        );
+    }
+    if !config.retry_join.is_empty() {
+        let retry = join::retry_join(
+            serf.clone(),
+            config.retry_join.clone(),
+            config.retry_interval,
+            config.retry_max,
+            log.clone(),
+        );
+        let exit_tx = exit_tx.clone();
+        env.spawn(async move {
+            if let Err(e) = retry.await {
+                let _ = exit_tx.send(ExitRequest::Failed(e)).await;
+            }
+        });
+    }
+    env.spawn(formation::run(
+        serf.clone(),
+        handle.clone(),
+        config.datacenter.clone(),
+        config.bootstrap_expect,
+        log.clone(),
+    ));
+    Ok(Some(serf))
 }
 
 /// The node for this agent: recovered from disk, or bootstrapped if it is brand new and asked to.
@@ -191,13 +273,32 @@ fn create_node(
     Ok(node)
 }
 
-/// Runs the shell until a signal (then shuts it down cleanly) or until it stops by itself.
+/// Why the agent should stop, asked by another part of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ExitRequest {
+    /// `synod leave` / `PUT /v1/agent/leave`: gossip already left; shut down.
+    Left,
+    /// A background task failed fatally (e.g. `-retry-join` exhausted its attempts).
+    Failed(String),
+}
+
+/// Everything that can end the agent besides the shell stopping by itself.
+struct Exits {
+    signals: Signals,
+    requests: async_channel::Receiver<ExitRequest>,
+    serf: Option<SerfHandle>,
+    leave_on_terminate: bool,
+    skip_leave_on_interrupt: bool,
+}
+
+/// Runs the shell until a signal or an exit request (then shuts it down cleanly) or until it
+/// stops by itself. Signals leave the gossip pool first when Consul's rules say so.
 async fn run_until_exit(
     env: &SmolEnv,
     shell: Shell<SmolEnv, AgentDisk>,
     listener: <SmolEnv as Env>::Listener,
     handle: &NodeHandle,
-    mut signals: Signals,
+    mut exits: Exits,
     log: &Log,
 ) -> Result<(), AgentError> {
     let (stopped_tx, stopped) = async_channel::bounded(1);
@@ -208,29 +309,47 @@ async fn run_until_exit(
     enum Exit {
         Stopped(Option<StopReason>),
         Signal(Option<std::io::Result<Signal>>),
+        Requested(Option<ExitRequest>),
     }
-    let exit = future::or(async { Exit::Stopped(stopped.recv().await.ok()) }, async {
-        Exit::Signal(signals.next().await)
-    })
+    let requests = exits.requests.clone();
+    let exit = future::or(
+        async { Exit::Stopped(stopped.recv().await.ok()) },
+        future::or(async { Exit::Signal(exits.signals.next().await) }, async {
+            Exit::Requested(requests.recv().await.ok())
+        }),
+    )
     .await;
-    match exit {
+    let outcome = match exit {
         Exit::Signal(signal) => {
-            let name = match signal {
-                Some(Ok(Signal::Int)) => "interrupt",
-                _ => "terminated",
-            };
+            let interrupt = matches!(signal, Some(Ok(Signal::Int)));
+            let name = if interrupt { "interrupt" } else { "terminated" };
             log.info("agent", format_args!("Caught signal: {name}"));
-            log.info("agent", format_args!("Gracefully shutting down agent..."));
-            handle.shutdown();
-            let _ = stopped.recv().await;
-            log.info("agent", format_args!("shutdown complete"));
+            let leave = if interrupt {
+                !exits.skip_leave_on_interrupt
+            } else {
+                exits.leave_on_terminate
+            };
+            if leave && let Some(serf) = &exits.serf {
+                log.info("agent", format_args!("Gracefully shutting down agent..."));
+                if let Err(e) = serf.leave().await {
+                    log.warn("agent", format_args!("graceful leave failed: {e}"));
+                }
+            }
             Ok(())
         }
-        Exit::Stopped(Some(StopReason::Shutdown)) => Ok(()),
-        Exit::Stopped(Some(StopReason::DiskFailed)) | Exit::Stopped(None) => Err(AgentError(
-            "the server stopped: its disk failed (see the log above)".to_string(),
-        )),
-    }
+        Exit::Requested(Some(ExitRequest::Failed(message))) => Err(AgentError(message)),
+        Exit::Requested(_) => Ok(()),
+        Exit::Stopped(Some(StopReason::Shutdown)) => return Ok(()),
+        Exit::Stopped(Some(StopReason::DiskFailed)) | Exit::Stopped(None) => {
+            return Err(AgentError(
+                "the server stopped: its disk failed (see the log above)".to_string(),
+            ));
+        }
+    };
+    handle.shutdown();
+    let _ = stopped.recv().await;
+    log.info("agent", format_args!("shutdown complete"));
+    outcome
 }
 
 /// A server that has never been part of a cluster.
@@ -240,37 +359,11 @@ fn is_fresh(recovered: &Recovered) -> bool {
         && recovered.snapshot.is_none()
 }
 
-/// Says what `-join`/`-retry-join`/`-bootstrap-expect N>1` would need: joining other agents
-/// needs gossip, which synod does not have yet, so nothing pretends to join.
-fn announce_joining(config: &AgentConfig, log: &Log) {
-    if !config.retry_join.is_empty() {
-        log.warn(
-            "agent",
-            format_args!(
-                "joining other agents is not available yet (it needs gossip): not joining {}",
-                config.retry_join.join(", ")
-            ),
-        );
-    }
-    if config.bootstrap_expect > 1 {
-        log.warn(
-            "agent.server",
-            format_args!(
-                "bootstrap_expect = {}: waiting for {} more servers to join before bootstrapping; \
-                 joining needs gossip, which is not available yet",
-                config.bootstrap_expect,
-                config.bootstrap_expect - 1
-            ),
-        );
-    }
-}
-
 /// Starts the HTTP API on `config.client:config.http_port`, unless that port is disabled.
 async fn start_http_api(
     env: &SmolEnv,
     config: &AgentConfig,
-    handle: NodeHandle,
-    identity: self_report::AgentIdentity,
+    backend: http_backend::NodeBackend,
     log: &Log,
 ) -> Result<(), AgentError> {
     let Some(port) = config.http_port else {
@@ -284,13 +377,13 @@ async fn start_http_api(
     };
     let server_config = ServerConfig {
         datacenter: config.datacenter.clone(),
-        seed: handle.status().id.0,
+        seed: backend.raft_id().0,
         limits,
         max_connections_per_client: usize::try_from(config.http_max_conns_per_client)
             .unwrap_or(usize::MAX),
         ..ServerConfig::default()
     };
-    let backend = Arc::new(http_backend::NodeBackend::new(handle, identity));
+    let backend = Arc::new(backend);
     let server = Server::bind(addr, backend, server_config)
         .await
         .map_err(|e| AgentError(format!("failed to listen for HTTP on {addr}: {e}")))?;

@@ -71,16 +71,15 @@ pub(crate) fn raft_configuration(identity: &AgentIdentity, status: &Status) -> R
     }
 }
 
-/// `/v1/agent/self`.
-pub(crate) fn agent_self(identity: &AgentIdentity, status: &Status) -> AgentSelf {
-    let version = crate::cli::version::VERSION.to_owned();
+/// The tags this agent gossips in the LAN pool, as Consul's servers set them.
+pub(crate) fn lan_tags(identity: &AgentIdentity) -> BTreeMap<String, String> {
     let mut tags = BTreeMap::from([
         ("role".to_owned(), "consul".to_owned()),
         ("dc".to_owned(), identity.datacenter.clone()),
         ("port".to_owned(), identity.server_port.to_string()),
         ("id".to_owned(), identity.uuid.clone()),
         ("raft_vsn".to_owned(), RAFT_PROTOCOL.to_owned()),
-        ("build".to_owned(), version.clone()),
+        ("build".to_owned(), crate::cli::version::VERSION.to_owned()),
         ("vsn".to_owned(), "2".to_owned()),
         ("vsn_min".to_owned(), "2".to_owned()),
         ("vsn_max".to_owned(), "3".to_owned()),
@@ -90,6 +89,13 @@ pub(crate) fn agent_self(identity: &AgentIdentity, status: &Status) -> AgentSelf
     } else if identity.bootstrap_expect > 0 {
         tags.insert("expect".to_owned(), identity.bootstrap_expect.to_string());
     }
+    tags
+}
+
+/// `/v1/agent/self`.
+pub(crate) fn agent_self(identity: &AgentIdentity, status: &Status) -> AgentSelf {
+    let version = crate::cli::version::VERSION.to_owned();
+    let tags = lan_tags(identity);
     AgentSelf {
         config: SelfConfig {
             datacenter: identity.datacenter.clone(),

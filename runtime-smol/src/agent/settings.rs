@@ -56,6 +56,16 @@ pub struct Settings {
     pub retry_join: Vec<String>,
     /// `start_join` / `-join`.
     pub start_join: Vec<String>,
+    /// `retry_interval` / `-retry-interval`.
+    pub retry_interval: Option<std::time::Duration>,
+    /// `retry_max` / `-retry-max` (0: forever).
+    pub retry_max: Option<u32>,
+    /// `encrypt` / `-encrypt`: the base64 gossip key.
+    pub encrypt: Option<String>,
+    /// `leave_on_terminate`.
+    pub leave_on_terminate: Option<bool>,
+    /// `skip_leave_on_interrupt`.
+    pub skip_leave_on_interrupt: Option<bool>,
     /// `log_level`.
     pub log_level: Option<Level>,
     /// `enable_script_checks`.
@@ -101,6 +111,13 @@ impl Settings {
             raft_multiplier: later.raft_multiplier.or(self.raft_multiplier),
             retry_join: cat(self.retry_join, later.retry_join),
             start_join: cat(self.start_join, later.start_join),
+            retry_interval: later.retry_interval.or(self.retry_interval),
+            retry_max: later.retry_max.or(self.retry_max),
+            encrypt: later.encrypt.or(self.encrypt),
+            leave_on_terminate: later.leave_on_terminate.or(self.leave_on_terminate),
+            skip_leave_on_interrupt: later
+                .skip_leave_on_interrupt
+                .or(self.skip_leave_on_interrupt),
             log_level: later.log_level.or(self.log_level),
             enable_script_checks: later.enable_script_checks.or(self.enable_script_checks),
             kv_max_value_size: later.kv_max_value_size.or(self.kv_max_value_size),

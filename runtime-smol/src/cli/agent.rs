@@ -94,6 +94,18 @@ pub const AGENT_FLAGS: &[FlagSpec] = &[
         "Address of an agent to join at start, retried until it succeeds. Repeatable.",
     ),
     value("join", "Address of an agent to join at start. Repeatable."),
+    value(
+        "retry-interval",
+        "Time to wait between -retry-join attempts. Defaults to 30s.",
+    ),
+    value(
+        "retry-max",
+        "Maximum number of -retry-join attempts. Defaults to 0 (retry forever).",
+    ),
+    value(
+        "encrypt",
+        "Gossip encryption key (see `synod keygen`); used when no keyring file exists yet.",
+    ),
     switch(
         "enable-script-checks",
         "Enables health checks that run scripts.",
@@ -171,6 +183,16 @@ fn flag_settings(f: &ParsedFlags) -> Result<Settings, AgentArgsError> {
         raft_multiplier: None,
         retry_join: f.values("retry-join").map(str::to_string).collect(),
         start_join: f.values("join").map(str::to_string).collect(),
+        retry_interval: f
+            .value("retry-interval")
+            .map(crate::agent::go_duration::parse)
+            .transpose()
+            .map_err(|_| FlagError::BadValue {
+                name: "retry-interval".to_string(),
+                value: f.value("retry-interval").unwrap_or_default().to_string(),
+            })?,
+        retry_max: optional(f, "retry-max")?,
+        encrypt: string("encrypt"),
         log_level,
         enable_script_checks: given_switch("enable-script-checks"),
         ..Settings::default()
@@ -275,7 +297,8 @@ mod tests {
         assert_eq!(config.client, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         assert_eq!(config.datacenter, "eu-west");
         assert_eq!(config.log_level, Level::Warn);
-        assert_eq!(config.retry_join, ["10.0.0.9", "10.0.0.7", "10.0.0.8"]);
+        assert_eq!(config.start_join, ["10.0.0.9"]);
+        assert_eq!(config.retry_join, ["10.0.0.7", "10.0.0.8"]);
         assert!(config.enable_script_checks);
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use synod_core::node::{ClientRequest, ClientResponse};
 use synod_core::state::kv_types::KvQuery;
 
+use super::agent_members::MemberInfo;
 use super::agent_self::AgentSelf;
 use super::operator::{PeerSelector, RaftConfiguration};
 
@@ -57,4 +58,35 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         peer: PeerSelector,
     ) -> impl Future<Output = Result<(), String>> + Send;
+
+    /// The LAN gossip members, as `/v1/agent/members` lists them. The default is for backends
+    /// without gossip.
+    fn members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {
+        std::future::ready(Err(NO_GOSSIP.to_owned()))
+    }
+
+    /// Joins the LAN pool through `addr` (port 8301 when none is given); the number of agents
+    /// contacted.
+    fn join(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
+        let _ = addr;
+        std::future::ready(Err(NO_GOSSIP.to_owned()))
+    }
+
+    /// Leaves the LAN pool gracefully, then has the agent shut down.
+    fn leave(&self) -> impl Future<Output = Result<(), String>> + Send {
+        std::future::ready(Err(NO_GOSSIP.to_owned()))
+    }
+
+    /// Marks failed member `node` left across the pool (`prune`: forget it entirely).
+    fn force_leave(
+        &self,
+        node: String,
+        prune: bool,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        let _ = (node, prune);
+        std::future::ready(Err(NO_GOSSIP.to_owned()))
+    }
 }
+
+/// What the gossip endpoints answer on a backend that runs no gossip.
+pub const NO_GOSSIP: &str = "LAN gossip is not running on this agent";

@@ -6,7 +6,7 @@ use synod_core::api::http::{Method, Request, Response};
 use super::backend::Backend;
 use super::errors::HttpError;
 use super::server::Shared;
-use super::{agent_self, kv, operator, status};
+use super::{agent_members, agent_self, kv, operator, status};
 
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +23,14 @@ enum Endpoint<'a> {
     RaftConfiguration,
     /// `/v1/operator/raft/peer`.
     RaftPeer,
+    /// `/v1/agent/members`.
+    AgentMembers,
+    /// `/v1/agent/join/<addr>`.
+    AgentJoin(&'a str),
+    /// `/v1/agent/leave`.
+    AgentLeave,
+    /// `/v1/agent/force-leave/<node>`.
+    AgentForceLeave(&'a str),
 }
 
 impl<'a> Endpoint<'a> {
@@ -30,12 +38,20 @@ impl<'a> Endpoint<'a> {
         if let Some(key) = path.strip_prefix("/v1/kv/") {
             return Some(Endpoint::Kv(key));
         }
+        if let Some(addr) = path.strip_prefix("/v1/agent/join/") {
+            return Some(Endpoint::AgentJoin(addr));
+        }
+        if let Some(node) = path.strip_prefix("/v1/agent/force-leave/") {
+            return Some(Endpoint::AgentForceLeave(node));
+        }
         match path {
             "/v1/status/leader" => Some(Endpoint::StatusLeader),
             "/v1/status/peers" => Some(Endpoint::StatusPeers),
             "/v1/agent/self" => Some(Endpoint::AgentSelf),
             "/v1/operator/raft/configuration" => Some(Endpoint::RaftConfiguration),
             "/v1/operator/raft/peer" => Some(Endpoint::RaftPeer),
+            "/v1/agent/members" => Some(Endpoint::AgentMembers),
+            "/v1/agent/leave" => Some(Endpoint::AgentLeave),
             _ => None,
         }
     }
@@ -47,6 +63,10 @@ impl<'a> Endpoint<'a> {
             Endpoint::AgentSelf => agent_self::METHODS,
             Endpoint::RaftConfiguration => operator::CONFIGURATION_METHODS,
             Endpoint::RaftPeer => operator::PEER_METHODS,
+            Endpoint::AgentMembers => agent_members::MEMBERS_METHODS,
+            Endpoint::AgentJoin(_) | Endpoint::AgentLeave | Endpoint::AgentForceLeave(_) => {
+                agent_members::PUT_METHODS
+            }
         }
     }
 }
@@ -118,6 +138,10 @@ async fn dispatch<B: Backend>(
         Endpoint::AgentSelf => agent_self::handle(shared, request).await,
         Endpoint::RaftConfiguration => operator::configuration(shared, request).await,
         Endpoint::RaftPeer => operator::remove_peer(shared, request).await,
+        Endpoint::AgentMembers => agent_members::members(shared, request).await,
+        Endpoint::AgentJoin(addr) => agent_members::join(shared, request, addr).await,
+        Endpoint::AgentLeave => agent_members::leave(shared, request).await,
+        Endpoint::AgentForceLeave(node) => agent_members::force_leave(shared, request, node).await,
     }
 }
 

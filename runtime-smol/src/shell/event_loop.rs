@@ -200,6 +200,18 @@ impl<E: Env, D: Disk> Shell<E, D> {
                 self.drain_actions(now);
                 let _ = reply.try_send(result);
             }
+            Command::AddServer { id, addr, reply } => {
+                let now = self.env.now();
+                let result = self.node.add_server(now, id, addr);
+                self.drain_actions(now);
+                let _ = reply.try_send(result);
+            }
+            Command::Bootstrap { membership, reply } => {
+                let now = self.env.now();
+                let result = self.node.bootstrap(now, membership);
+                self.drain_actions(now);
+                let _ = reply.try_send(result);
+            }
         }
     }
 

@@ -22,6 +22,17 @@ pub(crate) enum Command {
         id: NodeId,
         reply: Sender<Result<LogIndex, ProposeError>>,
     },
+    /// Add a server as a learner (cluster formation: a new server joined gossip).
+    AddServer {
+        id: NodeId,
+        addr: String,
+        reply: Sender<Result<LogIndex, ProposeError>>,
+    },
+    /// Start a brand-new cluster with this membership (`-bootstrap-expect`).
+    Bootstrap {
+        membership: Membership,
+        reply: Sender<Result<(), ProposeError>>,
+    },
 }
 
 /// A snapshot of the node's Raft view, refreshed after every input the loop handles.
@@ -171,6 +182,38 @@ impl NodeHandle {
         if self
             .commands
             .send(Command::RemoveServer { id, reply })
+            .await
+            .is_err()
+        {
+            return stopped;
+        }
+        answer.recv().await.unwrap_or(stopped)
+    }
+
+    /// Asks the leader to add server `id` at `addr` as a learner (promoted once caught up);
+    /// `Ok` carries the index of the configuration entry.
+    pub async fn add_server(&self, id: NodeId, addr: String) -> Result<LogIndex, ProposeError> {
+        let (reply, answer) = async_channel::bounded(1);
+        let stopped = Err(ProposeError::NotLeader { leader: None });
+        if self
+            .commands
+            .send(Command::AddServer { id, addr, reply })
+            .await
+            .is_err()
+        {
+            return stopped;
+        }
+        answer.recv().await.unwrap_or(stopped)
+    }
+
+    /// Bootstraps a brand-new cluster with `membership`; refused once the node has any Raft
+    /// state.
+    pub async fn bootstrap(&self, membership: Membership) -> Result<(), ProposeError> {
+        let (reply, answer) = async_channel::bounded(1);
+        let stopped = Err(ProposeError::NotLeader { leader: None });
+        if self
+            .commands
+            .send(Command::Bootstrap { membership, reply })
             .await
             .is_err()
         {

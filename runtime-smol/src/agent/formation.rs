@@ -1,0 +1,193 @@
+//! Cluster formation from LAN gossip: `-bootstrap-expect` bootstrapping, and the leader keeping
+//! the Raft configuration in step with the server members (joined → added, left → removed).
+//!
+//! Every server with `bootstrap_expect = N` bootstraps once it sees N alive servers advertising
+//! the same expectation, with all of them as voters keyed by Raft id: servers that see the same
+//! N members build the same configuration, whatever order they started in.
+
+use std::time::Duration;
+
+use smol::Timer;
+use synod_core::gossip::{Member, MemberStatus};
+use synod_core::ids::{LogIndex, NodeId, Term};
+use synod_core::raft::{Membership, Role};
+
+use super::self_report::parse_server_id;
+use crate::serf::SerfHandle;
+use crate::shell::NodeHandle;
+use crate::shell::log::Log;
+
+/// How often membership is compared with the Raft configuration.
+const RECONCILE_EVERY: Duration = Duration::from_millis(500);
+
+/// A server as its gossip tags describe it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ServerMember {
+    pub(crate) name: String,
+    pub(crate) id: NodeId,
+    /// Its Raft (server RPC) address: the gossip IP with the `port` tag.
+    pub(crate) rpc_addr: String,
+    pub(crate) expect: Option<u32>,
+    pub(crate) status: MemberStatus,
+}
+
+/// `member` if it is a server (`role=consul`) of datacenter `dc` with usable `id` and `port`
+/// tags.
+pub(crate) fn server_member(member: &Member, dc: &str) -> Option<ServerMember> {
+    let tags = &member.tags;
+    if tags.get("role").map(String::as_str) != Some("consul")
+        || tags.get("dc").map(String::as_str) != Some(dc)
+    {
+        return None;
+    }
+    let id = parse_server_id(tags.get("id")?)?;
+    let port: u16 = tags.get("port")?.parse().ok()?;
+    Some(ServerMember {
+        name: member.name.clone(),
+        id,
+        rpc_addr: std::net::SocketAddr::new(member.addr.ip(), port).to_string(),
+        expect: tags.get("expect").and_then(|e| e.parse().ok()),
+        status: member.status,
+    })
+}
+
+/// What `-bootstrap-expect` should do now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum BootstrapPlan {
+    /// Fewer than expected servers are alive.
+    Wait { seen: usize },
+    /// A server advertises another expectation: never bootstrap with it (Consul refuses too).
+    Conflict { member: String, expect: Option<u32> },
+    /// Bootstrap with these voters.
+    Bootstrap(Membership),
+}
+
+/// The bootstrap decision from the alive servers of `dc` among `members`.
+pub(crate) fn bootstrap_plan(members: &[Member], dc: &str, expect: u32) -> BootstrapPlan {
+    let servers: Vec<ServerMember> = members
+        .iter()
+        .filter(|m| m.status.is_live())
+        .filter_map(|m| server_member(m, dc))
+        .collect();
+    if let Some(odd) = servers.iter().find(|s| s.expect != Some(expect)) {
+        return BootstrapPlan::Conflict {
+            member: odd.name.clone(),
+            expect: odd.expect,
+        };
+    }
+    if servers.len() < expect as usize {
+        return BootstrapPlan::Wait {
+            seen: servers.len(),
+        };
+    }
+    BootstrapPlan::Bootstrap(Membership::voters(
+        servers.into_iter().map(|s| (s.id, s.rpc_addr)),
+    ))
+}
+
+/// One configuration change the leader should make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// An alive server is not in the configuration.
+    Add(ServerMember),
+    /// A server left gracefully but is still in the configuration.
+    Remove(ServerMember),
+}
+
+/// The next change that brings `membership` in step with the server members (one at a time:
+/// Raft takes one configuration change at once). `me` is never removed here.
+pub(crate) fn next_change(
+    members: &[Member],
+    dc: &str,
+    membership: &Membership,
+    me: NodeId,
+) -> Option<Change> {
+    let servers = members.iter().filter_map(|m| server_member(m, dc));
+    let mut removal = None;
+    for server in servers {
+        let known = membership.servers.contains_key(&server.id);
+        match server.status {
+            MemberStatus::Alive if !known => return Some(Change::Add(server)),
+            MemberStatus::Left if known && server.id != me && removal.is_none() => {
+                removal = Some(Change::Remove(server));
+            }
+            _ => {}
+        }
+    }
+    removal
+}
+
+/// Runs formation until the node stops: bootstraps once if `expect > 1` and the node is
+/// fresh, and, whenever this server leads, applies [`next_change`].
+pub(crate) async fn run(serf: SerfHandle, node: NodeHandle, dc: String, expect: u32, log: Log) {
+    let mut last_wait = None;
+    while !node.is_stopped() {
+        let members = serf.members();
+        let status = node.status();
+        let fresh = status.term == Term(0) && status.last_index == LogIndex(0);
+        if expect > 1 && fresh {
+            match bootstrap_plan(&members, &dc, expect) {
+                BootstrapPlan::Wait { seen } => {
+                    if last_wait != Some(seen) {
+                        log.info(
+                            "agent.server",
+                            format_args!(
+                                "waiting for servers before bootstrapping: seen={seen} expect={expect}"
+                            ),
+                        );
+                        last_wait = Some(seen);
+                    }
+                }
+                BootstrapPlan::Conflict { member, expect: theirs } => log.error(
+                    "agent.server",
+                    format_args!(
+                        "Member has a conflicting expect value. All nodes should expect the same number: member={member} expect={theirs:?}"
+                    ),
+                ),
+                BootstrapPlan::Bootstrap(membership) => {
+                    let peers: Vec<&str> =
+                        membership.servers.values().map(|s| s.addr.as_str()).collect();
+                    log.info(
+                        "agent.server",
+                        format_args!("Found expected number of peers, attempting bootstrap: peers={}", peers.join(",")),
+                    );
+                    if let Err(e) = node.bootstrap(membership).await {
+                        log.error("agent.server", format_args!("failed to bootstrap cluster: {e:?}"));
+                    }
+                }
+            }
+        } else if status.role == Role::Leader
+            && let Some(change) = next_change(&members, &dc, &status.membership, status.id)
+        {
+            apply(&node, change, &log).await;
+        }
+        Timer::after(RECONCILE_EVERY).await;
+    }
+}
+
+async fn apply(node: &NodeHandle, change: Change, log: &Log) {
+    let (verb, server, result) = match change {
+        Change::Add(server) => {
+            let result = node.add_server(server.id, server.rpc_addr.clone()).await;
+            ("adding", server, result)
+        }
+        Change::Remove(server) => {
+            let result = node.remove_server(server.id).await;
+            ("removing", server, result)
+        }
+    };
+    match result {
+        Ok(_) => log.info(
+            "agent.server",
+            format_args!(
+                "{verb} server {} (Addr: {}) (ID: {})",
+                server.name, server.rpc_addr, server.id
+            ),
+        ),
+        // Another change in flight or leadership moving: the next pass retries.
+        Err(e) => log.debug(
+            "agent.server",
+            format_args!("{verb} server {} postponed: {e:?}", server.name),
+        ),
+    }
+}
