@@ -6,7 +6,11 @@ pub mod columnize;
 pub mod command;
 pub mod flags;
 pub mod http_client;
+pub mod join;
+pub mod keygen;
 pub mod kv;
+pub mod leave;
+pub mod members;
 pub mod operator;
 pub mod ui;
 pub mod version;
@@ -23,10 +27,15 @@ const EXIT_NO_COMMAND: i32 = 127;
 fn top_usage() -> String {
     "Usage: synod [--version] [--help] <command> [<args>]\n\n\
      Available commands are:\n    \
-     agent      Runs a synod agent\n    \
-     kv         Interact with the key-value store\n    \
-     operator   Provides cluster-level tools (raft list-peers, remove-peer)\n    \
-     version    Prints the synod version\n"
+     agent        Runs a synod agent\n    \
+     force-leave  Forces a member of the cluster to enter the \"left\" state\n    \
+     join         Tell the local agent to join a cluster\n    \
+     keygen       Generates a new encryption key\n    \
+     kv           Interact with the key-value store\n    \
+     leave        Gracefully leaves the cluster and shuts down\n    \
+     members      Lists the members of a cluster\n    \
+     operator     Provides cluster-level tools (raft list-peers, remove-peer)\n    \
+     version      Prints the synod version\n"
         .to_string()
 }
 
@@ -64,6 +73,11 @@ pub fn run(args: &[String]) -> i32 {
         "agent" => run_agent(rest),
         "kv" => with_ui(|ui| kv::run(rest, ui)),
         "operator" => with_ui(|ui| operator::run(rest, ui)),
+        "members" => with_ui(|ui| members::run(rest, ui)),
+        "join" => with_ui(|ui| join::run(rest, ui)),
+        "leave" => with_ui(|ui| leave::leave(rest, ui)),
+        "force-leave" => with_ui(|ui| leave::force_leave(rest, ui)),
+        "keygen" => with_ui(|ui| keygen::run(rest, ui)),
         other => {
             print_err(&format!("Unknown command: {other:?}\n\n{}", top_usage()));
             EXIT_NO_COMMAND
