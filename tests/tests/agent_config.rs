@@ -121,22 +121,23 @@ fn server_with_bootstrap_expect_1_elects_itself() {
 }
 
 #[test]
-fn join_flags_are_accepted_with_a_warning_that_joining_is_not_available() {
-    let mut agent = Agent::start(&[
+fn join_to_an_address_nobody_answers_stops_the_agent() {
+    let nobody = format!("127.0.0.1:{}", free_port());
+    let agent = Agent::start(&[
         "-dev",
-        "-join=10.0.0.1",
-        "-retry-join",
-        "10.0.0.2",
+        &format!("-join={nobody}"),
         &format!("-http-port={}", free_port()),
         &format!("-server-port={}", free_port()),
         "-dns-port=-1",
     ]);
-    let warning = agent.wait_for("joining other agents", Duration::from_secs(5));
+    let (status, lines) = agent.wait_exit(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(1), "{lines:?}");
     assert!(
-        warning.contains("not available yet") && warning.contains("10.0.0.1, 10.0.0.2"),
-        "{warning}"
+        lines
+            .iter()
+            .any(|l| l.contains("Failed to join") && l.contains(&nobody)),
+        "{lines:?}"
     );
-    agent.wait_for("New leader elected", Duration::from_secs(10));
 }
 
 #[test]

@@ -94,11 +94,15 @@ pub(crate) struct Agent {
 }
 
 impl Agent {
-    /// Starts `synod agent args...`.
+    /// Starts `synod agent args...`. Unless `args` set the LAN gossip port, a free one is
+    /// given: Consul's default 8301 would collide between agents started in parallel.
     pub(crate) fn start(args: &[&str]) -> Agent {
-        let mut child = Command::new(synod_binary())
-            .arg("agent")
-            .args(args)
+        let mut command = Command::new(synod_binary());
+        command.arg("agent").args(args);
+        if !args.iter().any(|a| a.contains("serf-lan-port")) {
+            command.arg(format!("-serf-lan-port={}", free_port()));
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
