@@ -5,6 +5,7 @@
 //! the same expectation, with all of them as voters keyed by Raft id: servers that see the same
 //! N members build the same configuration, whatever order they started in.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use smol::Timer;
@@ -85,6 +86,16 @@ pub(crate) fn bootstrap_plan(members: &[Member], dc: &str, expect: u32) -> Boots
     ))
 }
 
+/// Server id → RPC address of every live server member of `dc`.
+pub(crate) fn peer_hints(members: &[Member], dc: &str) -> BTreeMap<NodeId, String> {
+    members
+        .iter()
+        .filter(|m| m.status.is_live())
+        .filter_map(|m| server_member(m, dc))
+        .map(|s| (s.id, s.rpc_addr))
+        .collect()
+}
+
 /// One configuration change the leader should make.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Change {
@@ -121,9 +132,15 @@ pub(crate) fn next_change(
 /// fresh, and, whenever this server leads, applies [`next_change`].
 pub(crate) async fn run(serf: SerfHandle, node: NodeHandle, dc: String, expect: u32, log: Log) {
     let mut last_wait = None;
+    let mut hints = BTreeMap::new();
     while !node.is_stopped() {
         let members = serf.members();
         let status = node.status();
+        let known = peer_hints(&members, &dc);
+        if known != hints {
+            node.set_peer_hints(known.clone()).await;
+            hints = known;
+        }
         let fresh = status.term == Term(0) && status.last_index == LogIndex(0);
         if expect > 1 && fresh {
             match bootstrap_plan(&members, &dc, expect) {

@@ -206,6 +206,7 @@ impl<E: Env, D: Disk> Shell<E, D> {
                 self.drain_actions(now);
                 let _ = reply.try_send(result);
             }
+            Command::PeerHints(hints) => self.peers.set_hints(hints),
             Command::Bootstrap { membership, reply } => {
                 let now = self.env.now();
                 let result = self.node.bootstrap(now, membership);

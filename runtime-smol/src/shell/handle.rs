@@ -28,6 +28,8 @@ pub(crate) enum Command {
         addr: String,
         reply: Sender<Result<LogIndex, ProposeError>>,
     },
+    /// Where servers outside our membership can be reached (learned from gossip).
+    PeerHints(std::collections::BTreeMap<NodeId, String>),
     /// Start a brand-new cluster with this membership (`-bootstrap-expect`).
     Bootstrap {
         membership: Membership,
@@ -204,6 +206,14 @@ impl NodeHandle {
             return stopped;
         }
         answer.recv().await.unwrap_or(stopped)
+    }
+
+    /// Tells the loop where servers missing from its membership listen (server id → RPC
+    /// address), so a server added as a learner can answer the leader before it has received
+    /// any configuration. Replaces earlier hints.
+    pub async fn set_peer_hints(&self, hints: std::collections::BTreeMap<NodeId, String>) {
+        // A stopped loop needs no hints.
+        let _ = self.commands.send(Command::PeerHints(hints)).await;
     }
 
     /// Bootstraps a brand-new cluster with `membership`; refused once the node has any Raft

@@ -26,6 +26,9 @@ pub(crate) struct Peers<E: Env> {
     config: ShellConfig,
     log: Log,
     links: BTreeMap<NodeId, Link>,
+    /// Addresses learned outside Raft (from gossip), for servers not in our membership yet:
+    /// a new learner must answer the leader before it has received any configuration.
+    hints: BTreeMap<NodeId, String>,
 }
 
 impl<E: Env> Peers<E> {
@@ -35,13 +38,19 @@ impl<E: Env> Peers<E> {
             config,
             log,
             links: BTreeMap::new(),
+            hints: BTreeMap::new(),
         }
     }
 
     /// Queues `frame` for `to`, whose address is looked up in `membership`. Dropped when the
     /// peer is unknown or its queue is full.
     pub(crate) fn send(&mut self, membership: &Membership, to: NodeId, frame: Bytes) {
-        let Some(server) = membership.servers.get(&to) else {
+        let addr = membership
+            .servers
+            .get(&to)
+            .map(|server| &server.addr)
+            .or_else(|| self.hints.get(&to));
+        let Some(addr) = addr.cloned() else {
             self.log.debug(
                 "agent.server.rpc",
                 format_args!("dropping frame for unknown server: id={to}"),
@@ -49,10 +58,10 @@ impl<E: Env> Peers<E> {
             return;
         };
         let link = match self.links.get(&to) {
-            Some(link) if link.addr == server.addr => link,
+            Some(link) if link.addr == addr => link,
             _ => {
                 // New peer or moved peer: the old task ends once its queue's sender is dropped.
-                let link = self.open(to, server.addr.clone());
+                let link = self.open(to, addr);
                 self.links.entry(to).insert_entry(link).into_mut()
             }
         };
@@ -68,10 +77,16 @@ impl<E: Env> Peers<E> {
         }
     }
 
-    /// Stops the connections to servers no longer in `membership`.
+    /// Stops the connections to servers no longer in `membership` nor hinted.
     pub(crate) fn retain(&mut self, membership: &Membership) {
+        let hints = &self.hints;
         self.links
-            .retain(|id, _| membership.servers.contains_key(id));
+            .retain(|id, _| membership.servers.contains_key(id) || hints.contains_key(id));
+    }
+
+    /// Replaces the address hints used for servers missing from the membership.
+    pub(crate) fn set_hints(&mut self, hints: BTreeMap<NodeId, String>) {
+        self.hints = hints;
     }
 
     /// Peers with a connection task.

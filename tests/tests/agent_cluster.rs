@@ -1,0 +1,309 @@
+//! End to end: real `synod` agents on loopback forming a cluster through LAN gossip — joining,
+//! `synod members`, failure detection, graceful leave, `-bootstrap-expect` and later servers.
+
+mod cli_support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cli_support::{Agent, free_port, run_to_end, temp_dir};
+
+/// How long a killed agent may take to show as failed (serf's LAN defaults give ~5–6 s with
+/// many members; Lifeguard starts suspicion at its maximum with few confirmers).
+const FAILURE_DETECTION_LIMIT: Duration = Duration::from_secs(15);
+
+/// One server agent of a test cluster.
+struct Server {
+    agent: Agent,
+    name: String,
+    http: u16,
+    serf: u16,
+    rpc: u16,
+    _dir: PathBuf,
+}
+
+impl Server {
+    fn start(name: &str, extra: &[String]) -> Server {
+        Server::start_on(name, free_port(), extra)
+    }
+
+    /// Starts server `name` with its LAN gossip on `serf`.
+    fn start_on(name: &str, serf: u16, extra: &[String]) -> Server {
+        let (http, rpc) = (free_port(), free_port());
+        let dir = temp_dir(&format!("cluster-{name}"));
+        let mut args = vec![
+            "-server".to_owned(),
+            format!("-node={name}"),
+            "-bind=127.0.0.1".to_owned(),
+            format!("-data-dir={}", dir.display()),
+            format!("-http-port={http}"),
+            format!("-server-port={rpc}"),
+            format!("-serf-lan-port={serf}"),
+            "-dns-port=-1".to_owned(),
+        ];
+        args.extend_from_slice(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut agent = Agent::start(&args);
+        agent.wait_for("synod agent running", Duration::from_secs(20));
+        Server {
+            agent,
+            name: name.to_owned(),
+            http,
+            serf,
+            rpc,
+            _dir: dir,
+        }
+    }
+
+    fn serf_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.serf)
+    }
+
+    fn http_flag(&self) -> String {
+        format!("-http-addr=127.0.0.1:{}", self.http)
+    }
+
+    /// `synod <command> -http-addr=<this agent> <args>`: (exit code, stdout, stderr).
+    fn cli(&self, command: &[&str], args: &[&str]) -> (Option<i32>, String, String) {
+        let flag = self.http_flag();
+        let mut all: Vec<&str> = command.to_vec();
+        all.push(&flag);
+        all.extend_from_slice(args);
+        let (status, out, err) = run_to_end(&all);
+        (status.code(), out, err)
+    }
+
+    /// Node name → status, from `synod members`.
+    fn member_statuses(&self) -> Vec<(String, String)> {
+        let (_, out, _) = self.cli(&["members"], &[]);
+        out.lines()
+            .skip(1)
+            .filter_map(|line| {
+                let cols: Vec<&str> = line.split_whitespace().collect();
+                Some((cols.first()?.to_string(), cols.get(2)?.to_string()))
+            })
+            .collect()
+    }
+
+    fn leader(&self) -> String {
+        let (status, body) = http(self.http, "GET", "/v1/status/leader", "");
+        assert_eq!(status, 200, "{body}");
+        body.trim().trim_matches('"').to_owned()
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection: (status, body).
+fn http(port: u16, method: &str, target: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the HTTP API");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    let request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read response");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a response head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("a status code");
+    (status, body.to_string())
+}
+
+/// Polls `check` every 200 ms until it holds; panics with `what` after `limit`. Returns how
+/// long it took.
+fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        thread::sleep(Duration::from_millis(200));
+    }
+    start.elapsed()
+}
+
+fn status_of(server: &Server, name: &str) -> Option<String> {
+    server
+        .member_statuses()
+        .into_iter()
+        .find(|(node, _)| node == name)
+        .map(|(_, status)| status)
+}
+
+#[test]
+fn five_agents_join_detect_a_killed_one_as_failed_and_a_leaver_as_left() {
+    let first = Server::start("m1", &[]);
+    let mut servers = vec![first];
+    for i in 2..=5 {
+        let join = format!("-join={}", servers[0].serf_addr());
+        servers.push(Server::start(&format!("m{i}"), &[join]));
+    }
+    for server in &servers {
+        eventually(Duration::from_secs(15), "all five alive", || {
+            let statuses = server.member_statuses();
+            statuses.len() == 5 && statuses.iter().all(|(_, s)| s == "alive")
+        });
+    }
+    let (code, out, err) = servers[0].cli(&["members"], &["-status=alive"]);
+    assert_eq!(code, Some(0), "{err}");
+    let header = out.lines().next().expect("a header");
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        columns,
+        [
+            "Node",
+            "Address",
+            "Status",
+            "Type",
+            "Build",
+            "Protocol",
+            "DC",
+            "Partition",
+            "Segment"
+        ]
+    );
+    let (code, _, _) = servers[0].cli(&["members"], &["-status=failed"]);
+    assert_eq!(code, Some(2), "no member matches: Consul's exit status 2");
+
+    let killed = servers.pop().expect("five servers");
+    let killed_name = killed.name.clone();
+    killed.agent.kill_hard();
+    for server in &servers {
+        let took = eventually(FAILURE_DETECTION_LIMIT, "killed agent failed", || {
+            status_of(server, &killed_name).as_deref() == Some("failed")
+        });
+        println!("{} saw {killed_name} failed after {took:?}", server.name);
+    }
+
+    let leaver = servers.pop().expect("four servers");
+    let leaver_name = leaver.name.clone();
+    let (code, out, err) = leaver.cli(&["leave"], &[]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "Graceful leave complete\n"),
+        "{err}"
+    );
+    let (status, _) = leaver.agent.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "{status}");
+    for server in &servers {
+        eventually(Duration::from_secs(10), "leaver shows left", || {
+            status_of(server, &leaver_name).as_deref() == Some("left")
+        });
+    }
+
+    let (code, _, err) = servers[0].cli(&["force-leave"], &[&killed_name]);
+    assert_eq!(code, Some(0), "{err}");
+    eventually(
+        Duration::from_secs(10),
+        "force-left member shows left",
+        || status_of(&servers[1], &killed_name).as_deref() == Some("left"),
+    );
+}
+
+#[test]
+fn join_command_and_endpoint_contact_the_given_agents() {
+    let a = Server::start("j1", &[]);
+    let b = Server::start("j2", &[]);
+    let (code, out, err) = a.cli(&["join"], &[&b.serf_addr()]);
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            Some(0),
+            "Successfully joined cluster by contacting 1 nodes.\n"
+        ),
+        "{err}"
+    );
+    eventually(Duration::from_secs(10), "both members", || {
+        b.member_statuses().len() == 2
+    });
+    let (status, body) = http(
+        a.http,
+        "PUT",
+        &format!("/v1/agent/join/{}?wan=1", b.serf_addr()),
+        "",
+    );
+    assert_eq!(status, 500);
+    assert!(body.contains("WAN gossip is not available"), "{body}");
+    let (status, body) = http(a.http, "GET", "/v1/agent/members", "");
+    assert_eq!(status, 200, "{body}");
+    let members: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let b_entry = members
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|m| m["Name"] == "j2")
+        .expect("j2 listed");
+    assert_eq!(b_entry["Addr"], "127.0.0.1");
+    assert_eq!(b_entry["Port"], b.serf);
+    assert_eq!(b_entry["Status"], 1);
+    assert_eq!(b_entry["Tags"]["role"], "consul");
+    assert_eq!(b_entry["Tags"]["port"], b.rpc.to_string());
+    assert_eq!(b_entry["ProtocolCur"], 2);
+    assert_eq!(b_entry["DelegateCur"], 4);
+}
+
+/// Starts three `-bootstrap-expect 3` servers in `order`, each retry-joining the next one's
+/// gossip port, and checks they elect exactly one leader that all of them report.
+fn bootstrap_three(order: [usize; 3], tag: &str) -> Vec<Server> {
+    let serf_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut started: Vec<(usize, Server)> = Vec::new();
+    for i in order {
+        let next = serf_ports[(i + 1) % 3];
+        let extra = vec![
+            "-bootstrap-expect=3".to_owned(),
+            format!("-retry-join=127.0.0.1:{next}"),
+            "-retry-interval=1s".to_owned(),
+        ];
+        let name = format!("{tag}{i}");
+        started.push((i, Server::start_on(&name, serf_ports[i], &extra)));
+        thread::sleep(Duration::from_millis(300));
+    }
+    started.sort_by_key(|(i, _)| *i);
+    let servers: Vec<Server> = started.into_iter().map(|(_, s)| s).collect();
+    eventually(Duration::from_secs(30), "one leader known by all", || {
+        let leaders: Vec<String> = servers.iter().map(Server::leader).collect();
+        !leaders[0].is_empty() && leaders.iter().all(|l| *l == leaders[0])
+    });
+    let (code, out, err) = servers[0].cli(&["operator", "raft", "list-peers"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.lines().count(), 4, "three servers:\n{out}");
+    assert_eq!(out.matches("leader").count(), 1, "one leader:\n{out}");
+    assert_eq!(out.matches("true").count(), 3, "three voters:\n{out}");
+    servers
+}
+
+#[test]
+fn three_servers_with_bootstrap_expect_elect_one_leader_in_either_start_order() {
+    let forward = bootstrap_three([0, 1, 2], "f");
+    drop(forward);
+    let servers = bootstrap_three([2, 0, 1], "r");
+
+    // Writes go to the leader (followers do not forward yet); every server then serves the
+    // value with ?stale.
+    let leader_addr = servers[0].leader();
+    let leader = servers
+        .iter()
+        .find(|s| leader_addr == format!("127.0.0.1:{}", s.rpc))
+        .expect("the leader is one of the three");
+    let (status, body) = http(leader.http, "PUT", "/v1/kv/formed", "yes");
+    assert_eq!((status, body.trim()), (200, "true"));
+    for server in &servers {
+        eventually(Duration::from_secs(10), "value replicated", || {
+            http(server.http, "GET", "/v1/kv/formed?stale&raw", "") == (200, "yes".to_owned())
+        });
+    }
+
+    // A fourth server joining later becomes a voter.
+    let late = Server::start("late", &[format!("-join={}", servers[1].serf_addr())]);
+    eventually(Duration::from_secs(30), "the late server votes", || {
+        let (_, out, _) = leader.cli(&["operator", "raft", "list-peers"], &[]);
+        out.lines()
+            .any(|l| l.contains(&format!("127.0.0.1:{}", late.rpc)) && l.contains("true"))
+    });
+}
