@@ -208,3 +208,112 @@ async fn apply(node: &NodeHandle, change: Change, log: &Log) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use synod_core::time::Instant;
+
+    const DC: &str = "dc1";
+
+    /// A server member `name` whose Raft id is `n` (its UUID's first 64 bits).
+    fn server(name: &str, n: u64, status: MemberStatus, expect: Option<u32>) -> Member {
+        let mut tags: BTreeMap<String, String> = [("role", "consul"), ("dc", DC), ("port", "8300")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        tags.insert("id".into(), format!("{n:016x}-0000-0000-0000"));
+        if let Some(expect) = expect {
+            tags.insert("expect".into(), expect.to_string());
+        }
+        Member {
+            name: name.into(),
+            addr: format!("10.0.0.{n}:8301").parse().expect("addr"),
+            tags,
+            incarnation: 1,
+            status,
+            status_since: Instant::ZERO,
+        }
+    }
+
+    fn voters(ids: &[u64]) -> Membership {
+        Membership::voters(ids.iter().map(|n| (NodeId(*n), format!("10.0.0.{n}:8300"))))
+    }
+
+    #[test]
+    fn bootstrap_waits_until_the_expected_servers_are_alive() {
+        let members = [
+            server("a", 1, MemberStatus::Alive, Some(3)),
+            server("b", 2, MemberStatus::Alive, Some(3)),
+            server("c", 3, MemberStatus::Failed, Some(3)),
+        ];
+        assert_eq!(
+            bootstrap_plan(&members, DC, 3),
+            BootstrapPlan::Wait { seen: 2 }
+        );
+    }
+
+    #[test]
+    fn bootstrap_membership_is_the_same_whatever_the_member_order() {
+        let a = server("a", 1, MemberStatus::Alive, Some(3));
+        let b = server("b", 2, MemberStatus::Alive, Some(3));
+        let c = server("c", 3, MemberStatus::Alive, Some(3));
+        let one = bootstrap_plan(&[a.clone(), b.clone(), c.clone()], DC, 3);
+        let other = bootstrap_plan(&[c, a, b], DC, 3);
+        assert_eq!(one, BootstrapPlan::Bootstrap(voters(&[1, 2, 3])));
+        assert_eq!(one, other);
+    }
+
+    #[test]
+    fn bootstrap_refuses_a_server_with_another_expectation() {
+        let members = [
+            server("a", 1, MemberStatus::Alive, Some(3)),
+            server("b", 2, MemberStatus::Alive, Some(2)),
+            server("c", 3, MemberStatus::Alive, Some(3)),
+        ];
+        assert_eq!(
+            bootstrap_plan(&members, DC, 3),
+            BootstrapPlan::Conflict {
+                member: "b".into(),
+                expect: Some(2)
+            }
+        );
+    }
+
+    #[test]
+    fn members_of_other_datacenters_or_roles_are_not_servers_here() {
+        let mut client = server("cl", 4, MemberStatus::Alive, None);
+        client.tags.insert("role".into(), "node".into());
+        let mut elsewhere = server("dc2", 5, MemberStatus::Alive, None);
+        elsewhere.tags.insert("dc".into(), "dc2".into());
+        assert_eq!(server_member(&client, DC), None);
+        assert_eq!(server_member(&elsewhere, DC), None);
+        assert_eq!(
+            server_member(&server("a", 1, MemberStatus::Alive, None), DC).map(|s| s.rpc_addr),
+            Some("10.0.0.1:8300".to_owned())
+        );
+    }
+
+    #[test]
+    fn leader_adds_a_new_alive_server_before_removing_a_leaver() {
+        let members = [
+            server("a", 1, MemberStatus::Alive, None),
+            server("b", 2, MemberStatus::Left, None),
+            server("d", 4, MemberStatus::Alive, None),
+        ];
+        let change = next_change(&members, DC, &voters(&[1, 2]), NodeId(1));
+        assert!(matches!(change, Some(Change::Add(s)) if s.id == NodeId(4)));
+        let change = next_change(&members, DC, &voters(&[1, 2, 4]), NodeId(1));
+        assert!(matches!(change, Some(Change::Remove(s)) if s.id == NodeId(2)));
+        assert_eq!(next_change(&members, DC, &voters(&[1, 4]), NodeId(1)), None);
+    }
+
+    #[test]
+    fn failed_servers_stay_and_the_leader_never_removes_itself_here() {
+        let members = [
+            server("a", 1, MemberStatus::Left, None),
+            server("b", 2, MemberStatus::Failed, None),
+        ];
+        assert_eq!(next_change(&members, DC, &voters(&[1, 2]), NodeId(1)), None);
+    }
+}
