@@ -22,7 +22,7 @@ struct Server {
     http: u16,
     serf: u16,
     rpc: u16,
-    _dir: PathBuf,
+    dir: PathBuf,
 }
 
 impl Server {
@@ -54,7 +54,7 @@ impl Server {
             http,
             serf,
             rpc,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -306,4 +306,78 @@ fn three_servers_with_bootstrap_expect_elect_one_leader_in_either_start_order() 
         out.lines()
             .any(|l| l.contains(&format!("127.0.0.1:{}", late.rpc)) && l.contains("true"))
     });
+}
+
+/// A `-dev` agent on free ports with `extra` flags, expected to stop by itself: its exit code
+/// and output.
+fn dev_agent_exit(extra: &[String]) -> (Option<i32>, Vec<String>) {
+    let mut args = vec![
+        "-dev".to_owned(),
+        format!("-http-port={}", free_port()),
+        format!("-server-port={}", free_port()),
+        "-dns-port=-1".to_owned(),
+    ];
+    args.extend_from_slice(extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, lines) = Agent::start(&args).wait_exit(Duration::from_secs(30));
+    (status.code(), lines)
+}
+
+#[test]
+fn encrypted_agents_join_each_other_and_an_agent_without_the_key_cannot() {
+    let (status, key, err) = run_to_end(&["keygen"]);
+    assert!(status.success(), "{err}");
+    let key = key.trim().to_owned();
+    assert_eq!(key.len(), 44, "base64 of 32 bytes: {key}");
+    let mut a = Server::start("e1", &[format!("-encrypt={key}")]);
+    a.agent
+        .wait_for("Gossip Encryption: true", Duration::from_secs(1));
+    let keyring = std::fs::read_to_string(a.dir.join("serf").join("local.keyring"))
+        .expect("the keyring file is written under the data dir");
+    assert_eq!(keyring, format!("[\"{key}\"]"));
+    let b = Server::start(
+        "e2",
+        &[
+            format!("-encrypt={key}"),
+            format!("-join={}", a.serf_addr()),
+        ],
+    );
+    eventually(Duration::from_secs(10), "both encrypted members", || {
+        b.member_statuses().len() == 2 && a.member_statuses().len() == 2
+    });
+    // The serf driver counts a push-pull whose answer it cannot decrypt as contacted, so the
+    // plain agent starts; what matters is that the pools never mix.
+    let plain = Server::start("plain", &[format!("-join={}", a.serf_addr())]);
+    thread::sleep(Duration::from_secs(3));
+    let names = |s: &Server| -> Vec<String> {
+        s.member_statuses()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    };
+    assert_eq!(names(&a), ["e1", "e2"]);
+    assert_eq!(names(&plain), ["plain"]);
+}
+
+#[test]
+fn retry_join_gives_up_after_retry_max_attempts() {
+    let nobody = format!("127.0.0.1:{}", free_port());
+    let (code, lines) = dev_agent_exit(&[
+        format!("-retry-join={nobody}"),
+        "-retry-interval=200ms".to_owned(),
+        "-retry-max=2".to_owned(),
+    ]);
+    assert_eq!(code, Some(1), "{lines:?}");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("Join cluster failed, will retry"))
+            .count(),
+        1,
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("attempts exhausted")),
+        "{lines:?}"
+    );
 }

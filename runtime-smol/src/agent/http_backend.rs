@@ -5,12 +5,14 @@ use std::time::{Duration, Instant};
 use async_channel::Sender;
 use futures_lite::future;
 use smol::Timer;
+use synod_core::gossip::Member;
 use synod_core::ids::{LogIndex, NodeId};
 use synod_core::node::{ClientRequest, ClientResponse, Consistency};
 use synod_core::raft::{ProposeError, Suffrage};
 use synod_core::state::kv_types::KvQuery;
 
 use super::ExitRequest;
+use super::formation::server_member;
 use super::join::{DEFAULT_SERF_LAN_PORT, with_default_port};
 use super::members_report::member_info;
 use super::self_report::{self, AgentIdentity};
@@ -80,6 +82,24 @@ fn resolve_peer(handle: &NodeHandle, peer: &PeerSelector) -> Result<NodeId, Stri
             format!("address {address:?} was not found in the Raft configuration")
         }
     })
+}
+
+/// Gives the servers Raft knows only by id and address their node name and full UUID, from
+/// the gossip members advertising that RPC address.
+fn name_servers(config: &mut RaftConfiguration, members: &[Member], dc: &str) {
+    for server in &mut config.servers {
+        let found = members.iter().find_map(|m| {
+            server_member(m, dc)
+                .filter(|s| s.rpc_addr == server.address)
+                .map(|s| (s.name, m.tags.get("id").cloned()))
+        });
+        if let Some((name, uuid)) = found {
+            server.node = name;
+            if let Some(uuid) = uuid {
+                server.id = uuid;
+            }
+        }
+    }
 }
 
 fn removal_refused(error: ProposeError) -> String {
@@ -160,10 +180,11 @@ impl Backend for NodeBackend {
     }
 
     fn raft_configuration(&self) -> impl Future<Output = RaftConfiguration> + Send {
-        future::ready(self_report::raft_configuration(
-            &self.identity,
-            &self.handle.status(),
-        ))
+        let mut config = self_report::raft_configuration(&self.identity, &self.handle.status());
+        if let Some(serf) = &self.serf {
+            name_servers(&mut config, &serf.members(), &self.identity.datacenter);
+        }
+        future::ready(config)
     }
 
     fn remove_raft_peer(
