@@ -9,6 +9,7 @@
 
 mod config;
 mod encode;
+mod fuzz;
 mod memory;
 mod name;
 mod plan;
@@ -20,6 +21,7 @@ mod view;
 mod tests;
 
 pub use config::{DnsConfig, SoaConfig};
+pub use fuzz::{fuzz_query, fuzz_response_huge};
 pub use memory::{MemoryCatalog, MemoryInstance, MemoryNode};
 pub use view::{CatalogView, Health, InstanceView, NodeView, Weights};
 

@@ -2,6 +2,7 @@
 //! decodes the reply with simple-dns, asserting exact sections, flags and rcodes.
 
 mod bad_input;
+mod fuzz_seeds;
 mod nodes;
 mod services;
 mod size;
