@@ -6,6 +6,12 @@
 //! `<hexip>.addr[.<dc>].<domain>`, the apex (SOA, NS) and `in-addr.arpa`/`ip6.arpa` PTR for
 //! node and service addresses. Datacenters other than the view's answer NXDOMAIN until WAN
 //! federation exists.
+//!
+//! Where this deliberately differs from Consul: trimmed UDP answers set TC by default
+//! (`enable_truncate` defaults to true, `udp_answer_limit` to none); names that exist only
+//! because names below them do (`service.consul`, `node.dc1.consul`) get NODATA rather than
+//! NXDOMAIN (RFC 8020); `_udp` in the RFC 2782 form means "any tag" like `_tcp`; unknown query
+//! types get NODATA rather than FORMERR; names outside our domains get REFUSED without recursors.
 
 mod config;
 mod encode;
