@@ -58,6 +58,15 @@ fn to_u16(n: usize) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX)
 }
 
+/// The most answers a reply to `query` could carry: the configured cap, and no more records
+/// than the smallest possible record size allows.
+pub(crate) fn answer_budget(query: &Query<'_>, config: &DnsConfig, transport: Transport) -> usize {
+    let limits = limits(query, config, transport);
+    let fixed = HEADER_LEN + query.question.name.wire_len() + 4;
+    let fit = limits.bytes.saturating_sub(fixed) / MIN_RECORD_LEN;
+    limits.answers.min(fit)
+}
+
 /// A reply carrying only a header: for queries too malformed to echo.
 pub(crate) fn header_only(header: Header, rcode: RCODE, recursion_available: bool) -> Vec<u8> {
     let opcode_and_rd = header.flags & 0x7900;
@@ -109,10 +118,11 @@ pub(crate) fn reply(
     packet.name_servers = plan.authority.iter().map(|r| record(r, &qname)).collect();
 
     let needs: Vec<usize> = plan.additional.iter().map(|(n, _)| *n).collect();
-    let fixed = HEADER_LEN + question.name.wire_len() + 4;
-    let fit = limits.bytes.saturating_sub(fixed) / MIN_RECORD_LEN;
-    let cap = plan.answers.len().min(limits.answers).min(fit);
-    let mut trimmed = cap < plan.answers.len();
+    let cap = plan
+        .answers
+        .len()
+        .min(answer_budget(query, config, transport));
+    let mut trimmed = plan.omitted || cap < plan.answers.len();
     let kept_additional = needs.partition_point(|&n| n <= cap);
     packet.answers = plan.answers[..cap]
         .iter()
@@ -134,17 +144,27 @@ pub(crate) fn reply(
     };
     if len > limits.bytes {
         trimmed = true;
-        // Largest answer count that fits: 0 is assumed to fit, `cap` is known not to.
-        let (mut fits, mut too_many) = (0, cap);
-        while too_many - fits > 1 {
-            let mid = fits + (too_many - fits) / 2;
+        // Largest answer count that fits: 0 is assumed to fit, `cap` is known not to. Sizes
+        // grow about linearly with the count, so interpolate first; bisect after a few probes
+        // so the worst case stays logarithmic.
+        let mut fits = (0, HEADER_LEN + question.name.wire_len() + 4);
+        let mut too_many = (cap, len);
+        let mut probes = 0;
+        while too_many.0 - fits.0 > 1 {
+            let mid = if probes < 3 {
+                interpolate(fits, too_many, limits.bytes)
+            } else {
+                fits.0 + (too_many.0 - fits.0) / 2
+            };
+            probes += 1;
             trimmer.keep(&mut packet, mid, &needs);
             match write(&packet, &mut buf) {
-                Some(n) if n <= limits.bytes => fits = mid,
-                _ => too_many = mid,
+                Some(n) if n <= limits.bytes => fits = (mid, n),
+                Some(n) => too_many = (mid, n),
+                None => too_many = (mid, usize::MAX),
             }
         }
-        trimmer.keep(&mut packet, fits, &needs);
+        trimmer.keep(&mut packet, fits.0, &needs);
         len = write(&packet, &mut buf).unwrap_or(0);
     }
     let mut out = buf.into_inner();
@@ -164,6 +184,15 @@ pub(crate) fn reply(
         type_and_class[2..].copy_from_slice(&question.qclass.to_be_bytes());
     }
     out
+}
+
+/// The answer count at which the size should reach `limit`, given (count, size) at a count
+/// that fits and one that does not; strictly between the two.
+fn interpolate(fits: (usize, usize), too_many: (usize, usize), limit: usize) -> usize {
+    let room = limit.saturating_sub(fits.1);
+    let growth = too_many.1.saturating_sub(fits.1).max(1);
+    let guess = fits.0 + (too_many.0 - fits.0) * room / growth;
+    guess.clamp(fits.0 + 1, too_many.0 - 1)
 }
 
 fn write(packet: &Packet<'_>, buf: &mut Cursor<Vec<u8>>) -> Option<usize> {

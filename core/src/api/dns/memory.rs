@@ -91,7 +91,10 @@ impl MemoryCatalog {
     }
 
     fn view_of(&self, node: &str) -> Option<NodeView<'_>> {
-        let node = self.nodes.get(&node.to_ascii_lowercase())?;
+        let node = match self.nodes.get(node) {
+            Some(node) => node,
+            None => self.nodes.get(&node.to_ascii_lowercase())?,
+        };
         Some(NodeView {
             name: &node.name,
             addr: node.addr,

@@ -92,7 +92,8 @@ pub fn answer(
     if query.edns.is_some_and(|e| e.version > 0) {
         return Outcome::Reply(reply(&Plan::bare(RCODE::BADVERS, false)));
     }
-    match plan::plan(&query.question, view, config, rng) {
+    let budget = encode::answer_budget(&query, config, transport);
+    match plan::plan(&query.question, view, config, budget, rng) {
         Some(plan) => Outcome::Reply(reply(&plan)),
         None if recursion => Outcome::Forward(Forward {
             servfail: reply(&Plan::bare(RCODE::ServerFailure, false)),

@@ -32,10 +32,13 @@ const CLASS_ANY: u16 = 255;
 const MAX_NS: usize = 3;
 
 /// The answer to `question`, or `None` when the name is not ours to answer (forward or refuse).
+/// Service answers stop at `budget` records (more could not be sent), so huge services cost
+/// what fits rather than what exists.
 pub(crate) fn plan(
     question: &Question<'_>,
     view: &impl CatalogView,
     config: &DnsConfig,
+    budget: usize,
     rng: &mut Rng,
 ) -> Option<Plan> {
     if question.qclass != CLASS_IN && question.qclass != CLASS_ANY {
@@ -53,6 +56,7 @@ pub(crate) fn plan(
                 config,
                 domain,
                 qtype: question.qtype,
+                budget,
             };
             Some(zone.plan(lookup, rng))
         }
@@ -103,6 +107,7 @@ struct Zone<'a, V> {
     config: &'a DnsConfig,
     domain: &'a str,
     qtype: u16,
+    budget: usize,
 }
 
 impl<V: CatalogView> Zone<'_, V> {
@@ -195,14 +200,24 @@ impl<V: CatalogView> Zone<'_, V> {
         let limit = self.config.a_record_limit.map_or(usize::MAX, usize::from);
         let mut seen = BTreeSet::new();
         for addr in instances.iter().map(InstanceView::addr) {
+            if !wants_addr(self.qtype, addr) || !seen.insert(addr) {
+                continue;
+            }
             if plan.answers.len() == limit {
+                break; // a policy cap, not a truncation
+            }
+            if !self.room_for_one_more(plan) {
                 break;
             }
-            if wants_addr(self.qtype, addr) && seen.insert(addr) {
-                plan.answers
-                    .push(records::address(Owner::Question, ttl, addr));
-            }
+            plan.answers
+                .push(records::address(Owner::Question, ttl, addr));
         }
+    }
+
+    /// False (and the plan marked as having omitted answers) once the budget is spent.
+    fn room_for_one_more(&self, plan: &mut Plan) -> bool {
+        plan.omitted = plan.answers.len() >= self.budget;
+        !plan.omitted
     }
 
     /// One SRV per distinct node:address:port, its target's address (and node meta) in the
@@ -214,6 +229,9 @@ impl<V: CatalogView> Zone<'_, V> {
             let addr = instance.addr();
             if !seen.insert((instance.node.name, addr, instance.port)) {
                 continue;
+            }
+            if !self.room_for_one_more(plan) {
+                break;
             }
             let own_addr = instance.has_own_addr();
             let target = if own_addr {

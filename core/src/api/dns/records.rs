@@ -61,6 +61,9 @@ pub(crate) struct Plan {
     /// Additional records, each with how many answers must be kept for it to be sent: trimming
     /// the answers trims what they brought along, so both sections stay in step.
     pub(crate) additional: Vec<(usize, Record)>,
+    /// True when answers were left out because the reply could not carry them (the encoder
+    /// then flags the reply truncated).
+    pub(crate) omitted: bool,
 }
 
 impl Plan {
@@ -77,6 +80,7 @@ impl Plan {
             answers: Vec::new(),
             authority: Vec::new(),
             additional: Vec::new(),
+            omitted: false,
         }
     }
 
@@ -117,13 +121,17 @@ pub(crate) fn soa(domain: &str, serial: u32, config: &DnsConfig) -> Record {
     }
 }
 
+/// `parts` joined with dots, skipping empty ones (a root domain), lower-cased.
 fn join(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(".")
+    let mut name = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        if !name.is_empty() {
+            name.push('.');
+        }
+        name.push_str(part);
+    }
+    name.make_ascii_lowercase();
+    name
 }
 
 /// `parts` joined into a lower-case name, or `None` when it cannot be a DNS name (empty or
@@ -134,7 +142,7 @@ pub(crate) fn fqdn(parts: &[&str]) -> Option<String> {
     if names.iter().any(|p| p.is_empty()) {
         return None;
     }
-    let name = join(parts).to_ascii_lowercase();
+    let name = join(parts);
     let labels_ok = name
         .split('.')
         .all(|label| !label.is_empty() && label.len() <= 63);
@@ -165,6 +173,10 @@ pub(crate) fn service_name(service: &str, dc: &str, domain: &str) -> Option<Stri
 pub(crate) fn meta_txt(key: &str, value: &str) -> String {
     if key.starts_with("rfc1035-") {
         return value.to_string();
+    }
+    let plain = |text: &str| !text.contains('`') && !text.contains('=');
+    if plain(key) && plain(value) && !key.starts_with(' ') && !key.ends_with(' ') {
+        return format!("{key}={value}");
     }
     let escaped = key.replace('`', "``").replace('=', "`=");
     let body = escaped.trim_matches(' ');

@@ -126,3 +126,23 @@ fn tcp_trims_services_too_large_for_one_message() {
     assert!(reply.answers.len() > 500);
     assert_eq!(reply.additional_records.len(), 2 * reply.answers.len());
 }
+
+#[test]
+fn answers_that_exactly_fill_the_cap_are_not_flagged_truncated() {
+    let config = DnsConfig {
+        udp_answer_limit: Some(3),
+        ..DnsConfig::default()
+    };
+    let bytes = ask_with(&big(3), &config, &query("web.service.consul", TYPE::A), UDP);
+    let reply = parse(&bytes);
+    assert_header(&reply, RCODE::NoError, false);
+    assert_eq!(reply.answers.len(), 3);
+}
+
+#[test]
+fn edns_sizes_below_512_are_treated_as_512() {
+    let q = query_edns("web.service.consul", TYPE::A, 100);
+    let bytes = ask_with(&big(40), &DnsConfig::default(), &q, UDP);
+    assert!(bytes.len() > 100 && bytes.len() <= 512);
+    assert_header(&parse(&bytes), RCODE::NoError, true);
+}
