@@ -76,6 +76,21 @@ fn writes_after_a_torn_tail_survive_the_next_restart() {
 }
 
 #[test]
+fn torn_record_inside_preallocated_space_is_a_torn_tail() {
+    let (dir, segment) = five_entries("torn-in-reserve");
+    let last = *record_offsets(&segment).last().unwrap();
+    let end = data_len(&segment);
+    let mut bytes = std::fs::read(&segment).unwrap();
+    // The write reached the disk only partly: the record's tail reads as the reserved zeros.
+    bytes[last + (end - last) / 2..end].fill(0);
+    bytes.resize(end + (1 << 16), 0);
+    std::fs::write(&segment, bytes).unwrap();
+    let (storage, recovered) = open(&dir);
+    assert_eq!(recovered.entries, entries(1..=4, 1));
+    assert_eq!(storage.torn_tail().map(|t| t.offset), Some(last as u64));
+}
+
+#[test]
 fn zeros_after_the_last_record_are_reserved_space_not_damage() {
     let (dir, segment) = five_entries("zero-tail");
     let mut bytes = std::fs::read(&segment).unwrap();

@@ -89,6 +89,14 @@ pub(super) fn replay(
         torn: true,
     };
     loop {
+        // Checked before decoding: on a bad header the decoder searches every later offset for
+        // a valid record, which over a whole preallocated tail would take seconds.
+        if is_last && offset < bytes.len() && is_zeroed(&bytes[offset..]) {
+            return Ok(ScanEnd {
+                valid_len: offset as u64,
+                torn: false,
+            });
+        }
         match record::decode_next(&bytes[offset..]) {
             Ok(None) => {
                 return Ok(ScanEnd {
@@ -102,13 +110,6 @@ pub(super) fn replay(
                 })?;
                 visit(rec);
                 offset += consumed;
-            }
-            // The last segment is preallocated: zeros after the last record are unused space.
-            Err(_) if is_last && bytes[offset..].iter().all(|&b| b == 0) => {
-                return Ok(ScanEnd {
-                    valid_len: offset as u64,
-                    torn: false,
-                });
             }
             Err(RecordError::TornTail) if is_last => return Ok(torn_at(offset)),
             Err(RecordError::Corrupt(_)) if is_last && !later_batch_follows(bytes, offset) => {
@@ -124,16 +125,40 @@ pub(super) fn replay(
 fn later_batch_follows(bytes: &[u8], damage: usize) -> bool {
     // A valid record's header always holds a non-zero byte (the CRC of even an empty record is
     // not zero), so none can start in a preallocated all-zero tail: don't scan it.
-    let data_end = bytes
-        .iter()
-        .rposition(|&b| b != 0)
-        .map_or(0, |last| last + 1);
+    let data_end = zeroed_tail_start(bytes);
     (damage + 1..data_end).any(|offset| {
         record::decode_valid(&bytes[offset..])
             .and_then(|(payload, _)| wal_record::decode(payload).ok())
             .is_some_and(|(batch_start, _)| batch_start > damage as u64)
     })
 }
+
+/// Whether `bytes` are all zero: the unused end of the active segment, which is preallocated
+/// (zeros after its last record are reserved space, not damage).
+fn is_zeroed(bytes: &[u8]) -> bool {
+    // Slice comparison is a memcmp, fast even in unoptimised builds.
+    bytes
+        .chunks(ZEROS.len())
+        .all(|chunk| chunk == &ZEROS[..chunk.len()])
+}
+
+/// Where the trailing run of zero bytes begins (`bytes.len()` when the last byte is not zero).
+fn zeroed_tail_start(bytes: &[u8]) -> usize {
+    let mut end = bytes.len();
+    while end > 0 {
+        let start = end.saturating_sub(ZEROS.len());
+        if !is_zeroed(&bytes[start..end]) {
+            return bytes[start..end]
+                .iter()
+                .rposition(|&b| b != 0)
+                .map_or(start, |last| start + last + 1);
+        }
+        end = start;
+    }
+    0
+}
+
+static ZEROS: [u8; 4096] = [0; 4096];
 
 /// Cuts a torn tail off the last segment and makes the new length durable.
 pub(super) fn truncate_to(path: &Path, len: u64) -> Result<(), StorageError> {
