@@ -108,3 +108,9 @@ pub use crate::gossip::fuzz_packet as gossip_packet;
 
 /// Decrypts `data` as an encrypted gossip packet with a fixed test key; must never panic.
 pub use crate::gossip::fuzz_encrypted_packet as gossip_encrypted_packet;
+
+/// Answers `data` as a DNS query against a fixed catalog: never panics, replies fit and parse.
+pub use crate::api::dns::fuzz_query as dns_query;
+
+/// Builds DNS answers for a service with hundreds of instances named from `data`.
+pub use crate::api::dns::fuzz_response_huge as dns_response_huge;

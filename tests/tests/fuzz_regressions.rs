@@ -25,6 +25,8 @@ const TARGETS: &[(&str, ReplayBody)] = &[
     ("http_query", fuzzing::http_query),
     ("gossip_packet", fuzzing::gossip_packet),
     ("gossip_encrypted_packet", fuzzing::gossip_encrypted_packet),
+    ("dns_query", fuzzing::dns_query),
+    ("dns_response_huge", fuzzing::dns_response_huge),
 ];
 
 fn fuzz_dir() -> PathBuf {
