@@ -133,7 +133,10 @@ fn sample_snapshot() -> Vec<u8> {
         service: Some(web),
         checks: vec![check],
     };
-    state.apply(5, &Command::Catalog(CatalogCommand::Register(register)));
+    state.apply(
+        5,
+        &Command::Catalog(CatalogCommand::Register(Box::new(register))),
+    );
     state.snapshot().to_vec()
 }
 

@@ -107,6 +107,12 @@ impl Catalog {
             }
             checks.push(check);
         }
+        // Applying the same check ID twice leaves only the last; skipping the earlier ones
+        // spares the watchers of services they would briefly touch.
+        let mut seen = BTreeSet::new();
+        checks.reverse();
+        checks.retain(|c| seen.insert(c.check_id.clone()));
+        checks.reverse();
         Ok((service, checks))
     }
 

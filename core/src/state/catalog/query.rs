@@ -73,13 +73,19 @@ impl Catalog {
                     .filter_map(|k| self.checks.get(k).cloned())
                     .collect(),
             ),
-            CatalogQuery::ServiceChecks { service, node_meta } => CatalogQueryResult::Checks(
-                self.instances_of(service, &[], node_meta)
+            CatalogQuery::ServiceChecks { service, node_meta } => {
+                let mut checks: Vec<Indexed<Check>> = self
+                    .instances_of(service, &[], node_meta)
                     .flat_map(|(node, instance)| {
                         self.own_checks(&node.item.node, &instance.item.id)
                     })
-                    .collect(),
-            ),
+                    .collect();
+                // Consul lists them in check-table order: node, then check ID.
+                checks.sort_by(|a, b| {
+                    (&a.item.node, &a.item.check_id).cmp(&(&b.item.node, &b.item.check_id))
+                });
+                CatalogQueryResult::Checks(checks)
+            }
             CatalogQuery::ChecksInState { state, node_meta } => CatalogQueryResult::Checks(
                 self.checks
                     .values()

@@ -182,7 +182,7 @@ pub struct Deregistration {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CatalogCommand {
     /// Upsert a node, service and checks.
-    Register(Registration),
+    Register(Box<Registration>),
     /// Remove a node, service or check.
     Deregister(Deregistration),
 }

@@ -36,12 +36,12 @@ fn check(id: &str, status: HealthStatus, service_id: &str) -> Check {
 }
 
 fn register(node: Node, service: Option<Service>, checks: Vec<Check>) -> Command {
-    Command::Catalog(CatalogCommand::Register(Registration {
+    Command::Catalog(CatalogCommand::Register(Box::new(Registration {
         node,
         skip_node_update: false,
         service,
         checks,
-    }))
+    })))
 }
 
 fn deregister(node: &str, service_id: Option<&str>, check_id: Option<&str>) -> Command {

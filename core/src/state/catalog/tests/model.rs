@@ -125,6 +125,17 @@ impl Model {
                 });
             }
         }
+        // A check ID listed twice: only the last one counts.
+        let checks: Vec<Check> = checks
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                !checks[i + 1..]
+                    .iter()
+                    .any(|later| later.check_id == c.check_id)
+            })
+            .map(|(_, c)| c.clone())
+            .collect();
         let at = self.nodes.iter().position(|n| n.item.node == name);
         if !(reg.skip_node_update && at.is_some()) {
             upsert(&mut self.nodes, at, index, reg.node.clone());
@@ -438,12 +449,12 @@ fn command() -> impl Strategy<Value = CatalogCommand> {
         proptest::collection::vec(check_row(), 0..3),
     )
         .prop_map(|(node, skip_node_update, service, checks)| {
-            CatalogCommand::Register(Registration {
+            CatalogCommand::Register(Box::new(Registration {
                 node,
                 skip_node_update,
                 service,
                 checks,
-            })
+            }))
         });
     let deregister = (
         "[ab]",

@@ -107,12 +107,12 @@ fn skip_node_update_leaves_an_existing_node_alone() {
         &mut state,
         vec![(2, register(node("n1", "a"), None, vec![]))],
     );
-    let cmd = Command::Catalog(CatalogCommand::Register(Registration {
+    let cmd = Command::Catalog(CatalogCommand::Register(Box::new(Registration {
         node: node("n1", ""),
         skip_node_update: true,
         service: Some(service("w1", "web", &[])),
         checks: vec![],
-    }));
+    })));
     assert_eq!(state.apply(3, &cmd), done());
     let nodes = state.query_catalog(&CatalogQuery::Nodes { node_meta: vec![] });
     let CatalogQueryResult::Nodes(nodes) = nodes.0 else {
