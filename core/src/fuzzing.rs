@@ -119,6 +119,11 @@ pub use crate::api::http::fuzz_request as http_request;
 /// Parses `data` as a query string; encoding and re-parsing must give the same pairs.
 pub use crate::api::http::fuzz_query as http_query;
 
+/// Decodes `data` as a plain gossip packet; a decoded packet must re-encode and decode equal.
+pub use crate::gossip::fuzz_packet as gossip_packet;
+
+/// Decrypts `data` as an encrypted gossip packet with a fixed test key; must never panic.
+pub use crate::gossip::fuzz_encrypted_packet as gossip_encrypted_packet;
 /// Decodes `data` as a JSON config file, a service register body and a check register body;
 /// whatever decodes must satisfy the definitions' invariants and schedule without panicking.
 pub fn service_definition(data: &[u8]) {

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod fuzzing;
+pub mod gossip;
 pub mod health;
 pub mod ids;
 pub mod node;

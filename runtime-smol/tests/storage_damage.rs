@@ -41,7 +41,7 @@ fn flip_bit(path: &Path, offset: usize) {
 fn torn_last_record_at_every_byte_keeps_all_earlier_records() {
     let (dir, segment) = five_entries("torn");
     let last = *record_offsets(&segment).last().unwrap();
-    let full_len = std::fs::metadata(&segment).unwrap().len() as usize;
+    let full_len = data_len(&segment);
     for cut in last..full_len {
         let copy = dir.copy("torn-cut");
         let copied_segment = copy.raft().join(segment.file_name().unwrap());
@@ -55,10 +55,7 @@ fn torn_last_record_at_every_byte_keeps_all_earlier_records() {
             expected_tail,
             "cut at {cut}"
         );
-        assert_eq!(
-            std::fs::metadata(&copied_segment).unwrap().len(),
-            last as u64
-        );
+        assert_eq!(data_len(&copied_segment), last);
     }
 }
 
@@ -66,7 +63,7 @@ fn torn_last_record_at_every_byte_keeps_all_earlier_records() {
 fn writes_after_a_torn_tail_survive_the_next_restart() {
     let (dir, segment) = five_entries("torn-then-write");
     let bytes = std::fs::read(&segment).unwrap();
-    std::fs::write(&segment, &bytes[..bytes.len() - 3]).unwrap();
+    std::fs::write(&segment, &bytes[..data_len(&segment) - 3]).unwrap();
     let (mut storage, recovered) = open(&dir);
     assert_eq!(indexes(&recovered.entries), vec![1, 2, 3, 4]);
     storage.write(&[append(entries(5..=6, 2))]).unwrap();
@@ -79,14 +76,35 @@ fn writes_after_a_torn_tail_survive_the_next_restart() {
 }
 
 #[test]
-fn zero_filled_tail_is_treated_as_torn() {
-    let (dir, segment) = five_entries("zero-tail");
+fn torn_record_inside_preallocated_space_is_a_torn_tail() {
+    let (dir, segment) = five_entries("torn-in-reserve");
+    let last = *record_offsets(&segment).last().unwrap();
+    let end = data_len(&segment);
     let mut bytes = std::fs::read(&segment).unwrap();
-    bytes.resize(bytes.len() + 8192, 0);
+    // The write reached the disk only partly: the record's tail reads as the reserved zeros.
+    bytes[last + (end - last) / 2..end].fill(0);
+    bytes.resize(end + (1 << 16), 0);
     std::fs::write(&segment, bytes).unwrap();
     let (storage, recovered) = open(&dir);
+    assert_eq!(recovered.entries, entries(1..=4, 1));
+    assert_eq!(storage.torn_tail().map(|t| t.offset), Some(last as u64));
+}
+
+#[test]
+fn zeros_after_the_last_record_are_reserved_space_not_damage() {
+    let (dir, segment) = five_entries("zero-tail");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    bytes.truncate(data_len(&segment));
+    bytes.resize(bytes.len() + 8192, 0);
+    std::fs::write(&segment, bytes).unwrap();
+    let (mut storage, recovered) = open(&dir);
     assert_eq!(recovered.entries, entries(1..=5, 1));
-    assert_eq!(storage.torn_tail().map(|t| t.dropped_bytes), Some(8192));
+    assert_eq!(storage.torn_tail(), None);
+    // Appends go right after the last record, over the zeros.
+    storage.write(&[append(entries(6..=6, 1))]).unwrap();
+    drop(storage);
+    let (_, recovered) = open(&dir);
+    assert_eq!(recovered.entries, entries(1..=6, 1));
 }
 
 #[test]

@@ -117,7 +117,13 @@ fn truncation_reaching_into_earlier_segments_replays_in_write_order() {
         storage.write(&[append(entries(i..=i, 2))]).unwrap();
     }
     drop(storage);
-    assert!(segments(&dir).len() > 3);
+    let segments = segments(&dir);
+    assert!(segments.len() > 3);
+    // Rolled segments give back their reserved space and end exactly at their last record.
+    for sealed in &segments[..segments.len() - 1] {
+        let len = std::fs::metadata(sealed).unwrap().len() as usize;
+        assert_eq!(len, data_len(sealed), "{}", sealed.display());
+    }
     let (_, recovered) = open_with_segment_bytes(&dir, 100);
     let mut expected = entries(1..=2, 1);
     expected.extend(entries(3..=6, 2));

@@ -24,6 +24,8 @@ const TARGETS: &[(&str, ReplayBody)] = &[
     ("wal_record", fuzzing::wal_record),
     ("http_request", fuzzing::http_request),
     ("http_query", fuzzing::http_query),
+    ("gossip_packet", fuzzing::gossip_packet),
+    ("gossip_encrypted_packet", fuzzing::gossip_encrypted_packet),
     ("service_definition", fuzzing::service_definition),
 ];
 

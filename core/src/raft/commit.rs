@@ -39,7 +39,7 @@ impl Raft {
         let config_index = self.configs.current_index();
         let config_committed = config_index > self.commit && config_index <= candidate;
         self.commit = candidate;
-        self.stage_hard_state();
+        self.stage_commit();
         if config_committed {
             // Servers only the previous config had need no more entries.
             self.sync_progress_with_membership();

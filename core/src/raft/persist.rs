@@ -23,6 +23,8 @@ pub(crate) enum AfterPersist {
 pub(crate) struct Staged {
     pub(crate) write: LogWrite,
     pub(crate) hard_state_dirty: bool,
+    /// Only the commit index moved: worth recording, but not worth an fsync of its own.
+    pub(crate) commit_dirty: bool,
     pub(crate) log_dirty: bool,
     pub(crate) then: Vec<AfterPersist>,
 }
@@ -46,6 +48,13 @@ impl Raft {
     /// The hard state changed; it goes into the next persist.
     pub(super) fn stage_hard_state(&mut self) {
         self.staged.hard_state_dirty = true;
+    }
+
+    /// The commit index advanced. Commit is volatile in Raft (a restarted server learns it again
+    /// from the leader), so it rides along with the next write instead of forcing one: a write
+    /// per commit would double the fsyncs on the path of every client write.
+    pub(super) fn stage_commit(&mut self) {
+        self.staged.commit_dirty = true;
     }
 
     /// Entries were appended to the in-memory log; they go into the next persist.
@@ -118,7 +127,7 @@ impl Raft {
             return;
         }
         let mut staged = std::mem::take(&mut self.staged);
-        if staged.hard_state_dirty {
+        if staged.hard_state_dirty || staged.commit_dirty {
             staged.write.hard_state = Some(self.hard_state());
         }
         let token = IoToken(self.next_token);

@@ -291,7 +291,7 @@ impl Raft {
         let commit = leader_commit.min(last_new);
         if commit > self.commit {
             self.commit = commit;
-            self.stage_hard_state();
+            self.stage_commit();
         }
         AppendResult::Success {
             match_index: last_new,

@@ -158,7 +158,11 @@ fn check(buf: &[u8]) -> Result<(&[u8], usize), Corruption> {
 
 /// Whether a valid record starts at any offset after the first byte of `buf`.
 fn valid_record_after(buf: &[u8]) -> bool {
-    (1..buf.len()).any(|offset| check(&buf[offset..]).is_ok())
+    // Every valid header holds a non-zero byte (a non-zero length, or the CRC of an empty
+    // record, which is not zero), so no record starts in a trailing run of zeros such as a
+    // preallocated file's unused end: don't try those offsets.
+    let end = buf.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
+    (1..end).any(|offset| check(&buf[offset..]).is_ok())
 }
 
 fn checksum(len_bytes: [u8; 4], payload: &[u8]) -> u32 {
@@ -209,6 +213,12 @@ mod tests {
         let crc = crc32c::crc32c_append(crc32c::crc32c(&5u32.to_le_bytes()), b"hello");
         assert_eq!(&buf[4..8], &crc.to_le_bytes());
         assert_eq!(decode_next(&buf), Ok(Some((&b"hello"[..], buf.len()))));
+    }
+
+    #[test]
+    fn every_valid_header_holds_a_non_zero_byte() {
+        // `valid_record_after` relies on this to skip zero runs.
+        assert_ne!(checksum([0; 4], &[]), 0);
     }
 
     #[test]

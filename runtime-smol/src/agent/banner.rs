@@ -26,13 +26,18 @@ pub(crate) fn banner(config: &AgentConfig, facts: &BannerFacts<'_>) -> String {
         ("Datacenter", format!("'{}'", config.datacenter)),
         (
             "Server",
-            format!("{} (Bootstrap: {})", config.server, config.bootstrap),
+            match config.bootstrap_expect {
+                n if n > 1 => format!("{} (Bootstrap: false, expect {n})", config.server),
+                _ => format!("{} (Bootstrap: {})", config.server, config.bootstrap),
+            },
         ),
         (
             "Client Addr",
             format!(
                 "[{}] (HTTP: {}, DNS: {})",
-                config.client, config.http_port, config.dns_port
+                config.client,
+                port_text(config.http_port),
+                port_text(config.dns_port)
             ),
         ),
         (
@@ -41,6 +46,14 @@ pub(crate) fn banner(config: &AgentConfig, facts: &BannerFacts<'_>) -> String {
                 "{} (Server RPC: {})",
                 facts.cluster_addr.ip(),
                 facts.cluster_addr.port()
+            ),
+        ),
+        (
+            "Gossip Ports",
+            format!(
+                "LAN: {}, WAN: {} (gossip not available yet)",
+                port_text(config.serf_lan_port),
+                port_text(config.serf_wan_port)
             ),
         ),
         ("Data Dir", data_dir),
@@ -52,4 +65,9 @@ pub(crate) fn banner(config: &AgentConfig, facts: &BannerFacts<'_>) -> String {
     }
     out.push_str("\n==> Log data will now stream in as it occurs:\n\n");
     out
+}
+
+/// A port, `-1` when disabled (as configured).
+fn port_text(port: Option<u16>) -> String {
+    port.map_or_else(|| "-1".to_string(), |p| p.to_string())
 }

@@ -1,9 +1,16 @@
-//! The agent's validated settings.
+//! The agent's validated settings, built from merged [`Settings`] plus Consul's defaults.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
+use super::identity::is_uuid;
+use super::settings::Settings;
 use crate::shell::log::Level;
+
+/// Consul's `limits.kv_max_value_size` default (Raft's suggested largest entry).
+pub(crate) const DEFAULT_KV_MAX_VALUE_SIZE: u64 = 512 * 1024;
+/// Consul's `limits.http_max_conns_per_client` default.
+pub(crate) const DEFAULT_HTTP_MAX_CONNS_PER_CLIENT: u32 = 200;
 
 /// Everything `synod agent` was asked to do, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,8 +19,11 @@ pub struct AgentConfig {
     pub dev: bool,
     /// Member of the Raft voter set.
     pub server: bool,
-    /// Elect itself leader of a brand-new single-server cluster.
+    /// Elect itself leader of a brand-new single-server cluster (also set by
+    /// `bootstrap_expect = 1`).
     pub bootstrap: bool,
+    /// Servers expected before bootstrapping (0: not set).
+    pub bootstrap_expect: u32,
     /// Durable state lives here (`None` only in dev mode).
     pub data_dir: Option<PathBuf>,
     /// Node name (unique in the datacenter).
@@ -30,10 +40,261 @@ pub struct AgentConfig {
     pub datacenter: String,
     /// Server RPC (Raft) port.
     pub server_port: u16,
-    /// HTTP API port.
-    pub http_port: u16,
-    /// DNS port.
-    pub dns_port: u16,
+    /// HTTP API port; `None` when disabled (`-1`).
+    pub http_port: Option<u16>,
+    /// DNS port; `None` when disabled.
+    pub dns_port: Option<u16>,
+    /// Gossip LAN port; `None` when disabled.
+    pub serf_lan_port: Option<u16>,
+    /// Gossip WAN port; `None` when disabled.
+    pub serf_wan_port: Option<u16>,
+    /// Scales Raft timing (Consul's `performance.raft_multiplier`, 1..=10).
+    pub raft_multiplier: u32,
+    /// Addresses to join at start (`retry_join`, `start_join`, `-join`, `-retry-join`).
+    pub retry_join: Vec<String>,
     /// Lowest level logged.
     pub log_level: Level,
+    /// Whether script checks may run (used once checks exist).
+    pub enable_script_checks: bool,
+    /// Largest KV value (HTTP request body) accepted.
+    pub kv_max_value_size: u64,
+    /// Concurrent HTTP connections allowed per client address.
+    pub http_max_conns_per_client: u32,
+    /// `acl` block as given (enforced by a later issue).
+    pub acl: Option<serde_json::Value>,
+    /// Service definitions from config files (registered by a later issue).
+    pub services: Vec<serde_json::Value>,
+    /// Check definitions from config files (registered by a later issue).
+    pub checks: Vec<serde_json::Value>,
+}
+
+impl AgentConfig {
+    /// Applies defaults to merged settings and validates the result (errors worded as Consul's).
+    pub fn from_settings(s: Settings) -> Result<AgentConfig, String> {
+        let dev = s.dev.unwrap_or(false);
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let default_bind = if dev {
+            loopback
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        };
+        let server = dev || s.server.unwrap_or(false);
+        let bootstrap_expect = s.bootstrap_expect.unwrap_or(0);
+        let explicit_bootstrap = s.bootstrap.unwrap_or(false);
+        if bootstrap_expect > 0 && !server && !dev {
+            return Err("'bootstrap_expect > 0' requires 'server = true'".into());
+        }
+        if bootstrap_expect > 0 && explicit_bootstrap {
+            return Err(
+                "'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive".into(),
+            );
+        }
+        let server_port = match s.ports.server {
+            None => 8300,
+            Some(Some(port)) => port,
+            Some(None) => {
+                return Err("server_port cannot be -1: a server needs its RPC port".into());
+            }
+        };
+        let mut retry_join = s.start_join;
+        retry_join.extend(s.retry_join);
+        let config = AgentConfig {
+            dev,
+            server,
+            bootstrap: dev || explicit_bootstrap || bootstrap_expect == 1,
+            bootstrap_expect,
+            data_dir: s.data_dir.filter(|d| !d.is_empty()).map(PathBuf::from),
+            node_name: s.node_name.unwrap_or_else(default_node_name),
+            node_id: s.node_id,
+            bind: s.bind_addr.unwrap_or(default_bind),
+            advertise: s.advertise_addr,
+            client: s.client_addr.unwrap_or(loopback),
+            datacenter: s.datacenter.unwrap_or_else(|| "dc1".to_string()),
+            server_port,
+            http_port: s.ports.http.unwrap_or(Some(8500)),
+            dns_port: s.ports.dns.unwrap_or(Some(8600)),
+            serf_lan_port: s.ports.serf_lan.unwrap_or(Some(8301)),
+            serf_wan_port: s.ports.serf_wan.unwrap_or(Some(8302)),
+            raft_multiplier: s.raft_multiplier.unwrap_or(1),
+            retry_join,
+            log_level: s
+                .log_level
+                .unwrap_or(if dev { Level::Debug } else { Level::Info }),
+            enable_script_checks: s.enable_script_checks.unwrap_or(false),
+            kv_max_value_size: s.kv_max_value_size.unwrap_or(DEFAULT_KV_MAX_VALUE_SIZE),
+            http_max_conns_per_client: s
+                .http_max_conns_per_client
+                .unwrap_or(DEFAULT_HTTP_MAX_CONNS_PER_CLIENT),
+            acl: s.acl,
+            services: s.services,
+            checks: s.checks,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.dev && self.data_dir.is_none() {
+            return Err("data_dir cannot be empty".into());
+        }
+        if !self.server {
+            return Err("client agents are not supported yet: run with -server".into());
+        }
+        if self.node_name.is_empty() {
+            return Err("node_name cannot be empty".into());
+        }
+        if self.datacenter.is_empty()
+            || !self
+                .datacenter
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "datacenter can only contain alphanumeric, dash and underscore characters: {:?}",
+                self.datacenter
+            ));
+        }
+        if let Some(id) = &self.node_id
+            && !is_uuid(id)
+        {
+            return Err(format!("node_id {id:?} is not a valid UUID"));
+        }
+        if !(1..=10).contains(&self.raft_multiplier) {
+            return Err(format!(
+                "performance.raft_multiplier cannot be {}. Must be between 1 and 10",
+                self.raft_multiplier
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The host name, as Consul defaults `node_name` to it.
+fn default_node_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "synod".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::settings::PortSettings;
+
+    fn server(extra: Settings) -> Settings {
+        Settings {
+            server: Some(true),
+            data_dir: Some("/d".into()),
+            ..Settings::default()
+        }
+        .merge(extra)
+    }
+
+    #[test]
+    fn defaults_are_consuls() {
+        let c = AgentConfig::from_settings(server(Settings::default())).expect("valid");
+        assert_eq!(c.server_port, 8300);
+        assert_eq!(
+            (c.http_port, c.dns_port, c.serf_lan_port, c.serf_wan_port),
+            (Some(8500), Some(8600), Some(8301), Some(8302))
+        );
+        assert_eq!(c.client, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(c.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        assert_eq!(c.datacenter, "dc1");
+        assert_eq!(c.raft_multiplier, 1);
+        assert_eq!(c.kv_max_value_size, 524_288);
+        assert_eq!(c.log_level, Level::Info);
+        assert!(!c.bootstrap);
+    }
+
+    #[test]
+    fn bootstrap_expect_one_bootstraps_and_more_only_waits() {
+        let one = server(Settings {
+            bootstrap_expect: Some(1),
+            ..Settings::default()
+        });
+        assert!(AgentConfig::from_settings(one).expect("valid").bootstrap);
+        let three = server(Settings {
+            bootstrap_expect: Some(3),
+            ..Settings::default()
+        });
+        let c = AgentConfig::from_settings(three).expect("valid");
+        assert!(!c.bootstrap);
+        assert_eq!(c.bootstrap_expect, 3);
+    }
+
+    #[test]
+    fn conflicting_or_impossible_settings_are_refused() {
+        let cases = [
+            (
+                Settings {
+                    bootstrap_expect: Some(1),
+                    data_dir: Some("/d".into()),
+                    ..Settings::default()
+                },
+                "'bootstrap_expect > 0' requires 'server = true'",
+            ),
+            (
+                server(Settings {
+                    bootstrap_expect: Some(2),
+                    bootstrap: Some(true),
+                    ..Settings::default()
+                }),
+                "'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive",
+            ),
+            (
+                server(Settings {
+                    ports: PortSettings {
+                        server: Some(None),
+                        ..PortSettings::default()
+                    },
+                    ..Settings::default()
+                }),
+                "server_port cannot be -1: a server needs its RPC port",
+            ),
+            (
+                Settings {
+                    server: Some(true),
+                    ..Settings::default()
+                },
+                "data_dir cannot be empty",
+            ),
+            (
+                server(Settings {
+                    datacenter: Some("dc 1".into()),
+                    ..Settings::default()
+                }),
+                "datacenter can only contain alphanumeric, dash and underscore characters: \"dc 1\"",
+            ),
+            (
+                server(Settings {
+                    node_id: Some("abc".into()),
+                    ..Settings::default()
+                }),
+                "node_id \"abc\" is not a valid UUID",
+            ),
+        ];
+        for (settings, message) in cases {
+            assert_eq!(
+                AgentConfig::from_settings(settings),
+                Err(message.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn disabled_ports_are_none() {
+        let c = AgentConfig::from_settings(server(Settings {
+            ports: PortSettings {
+                http: Some(None),
+                dns: Some(None),
+                ..PortSettings::default()
+            },
+            ..Settings::default()
+        }))
+        .expect("valid");
+        assert_eq!((c.http_port, c.dns_port), (None, None));
+    }
 }

@@ -4,23 +4,69 @@ use std::time::{Duration, Instant};
 
 use futures_lite::future;
 use smol::Timer;
-use synod_core::ids::LogIndex;
+use synod_core::ids::{LogIndex, NodeId};
 use synod_core::node::{ClientRequest, ClientResponse, Consistency};
-use synod_core::raft::Suffrage;
+use synod_core::raft::{ProposeError, Suffrage};
 use synod_core::state::kv_types::KvQuery;
 
+use super::self_report::{self, AgentIdentity};
+use crate::http::agent_self::AgentSelf;
 use crate::http::backend::{Backend, Status};
+use crate::http::operator::{PeerSelector, RaftConfiguration};
 use crate::shell::NodeHandle;
+
+/// How long `remove-peer` waits for the new configuration to commit.
+const REMOVAL_COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves HTTP requests by sending them into the node's event loop.
 #[derive(Clone, Debug)]
 pub(super) struct NodeBackend {
     handle: NodeHandle,
+    identity: AgentIdentity,
 }
 
 impl NodeBackend {
-    pub(super) fn new(handle: NodeHandle) -> Self {
-        NodeBackend { handle }
+    pub(super) fn new(handle: NodeHandle, identity: AgentIdentity) -> Self {
+        NodeBackend { handle, identity }
+    }
+}
+
+/// The server `peer` names in the current configuration.
+fn resolve_peer(handle: &NodeHandle, peer: &PeerSelector) -> Result<NodeId, String> {
+    let status = handle.status();
+    let servers = &status.membership.servers;
+    let found = match peer {
+        PeerSelector::Id(text) => {
+            self_report::parse_server_id(text).filter(|id| servers.contains_key(id))
+        }
+        PeerSelector::Address(address) => servers
+            .iter()
+            .find(|(_, server)| server.addr == *address)
+            .map(|(id, _)| *id),
+    };
+    found.ok_or_else(|| match peer {
+        PeerSelector::Id(id) => format!("id {id:?} was not found in the Raft configuration"),
+        PeerSelector::Address(address) => {
+            format!("address {address:?} was not found in the Raft configuration")
+        }
+    })
+}
+
+fn removal_refused(error: ProposeError) -> String {
+    match error {
+        ProposeError::NotLeader { leader: None } => "No cluster leader".to_owned(),
+        ProposeError::NotLeader {
+            leader: Some(leader),
+        } => format!(
+            "this server is not the leader: send the request to the leader (server {leader})"
+        ),
+        ProposeError::TransferInProgress => {
+            "a leadership transfer is in progress; retry shortly".to_owned()
+        }
+        ProposeError::MembershipChangePending => {
+            "another configuration change is in progress; retry shortly".to_owned()
+        }
+        ProposeError::InvalidMembershipChange(why) => format!("cannot remove the peer: {why}"),
     }
 }
 
@@ -74,5 +120,43 @@ impl Backend for NodeBackend {
             Timer::at(deadline).await;
         };
         future::or(changed, timeout)
+    }
+
+    fn agent_self(&self) -> impl Future<Output = AgentSelf> + Send {
+        future::ready(self_report::agent_self(
+            &self.identity,
+            &self.handle.status(),
+        ))
+    }
+
+    fn raft_configuration(&self) -> impl Future<Output = RaftConfiguration> + Send {
+        future::ready(self_report::raft_configuration(
+            &self.identity,
+            &self.handle.status(),
+        ))
+    }
+
+    fn remove_raft_peer(
+        &self,
+        peer: PeerSelector,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        let handle = self.handle.clone();
+        async move {
+            let id = resolve_peer(&handle, &peer)?;
+            let index = handle.remove_server(id).await.map_err(removal_refused)?;
+            // The change counts once applied: wait for it, but not forever if leadership is lost
+            // and the entry never commits.
+            let committed = async {
+                handle
+                    .applied_past(LogIndex(index.0.saturating_sub(1)))
+                    .await;
+                Ok(())
+            };
+            let timeout = async {
+                Timer::after(REMOVAL_COMMIT_TIMEOUT).await;
+                Err("timed out waiting for the configuration change to commit".to_owned())
+            };
+            future::or(committed, timeout).await
+        }
     }
 }

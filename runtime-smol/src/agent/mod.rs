@@ -3,9 +3,12 @@
 mod addresses;
 mod banner;
 mod config;
+pub mod config_file;
 mod disk;
 mod http_backend;
 mod identity;
+mod self_report;
+pub mod settings;
 mod timings;
 
 pub use config::AgentConfig;
@@ -20,6 +23,7 @@ use std::time::SystemTime;
 use async_signal::{Signal, Signals};
 use futures_lite::{StreamExt, future};
 use smol::LocalExecutor;
+use synod_core::api::http::Limits;
 use synod_core::ids::{NodeId, Term};
 use synod_core::node::{Node, NodeConfig};
 use synod_core::raft::{Membership, Recovered};
@@ -110,7 +114,8 @@ async fn serve(
         )
     );
 
-    let node_config = timings::node_config(id, config.dev);
+    announce_joining(&config, &log);
+    let node_config = timings::node_config(id, config.dev, config.raft_multiplier);
     let shell_config = ShellConfig::for_election_timeout(node_config.raft.election_timeout);
     let node = create_node(
         &config,
@@ -121,7 +126,17 @@ async fn serve(
         &log,
     )?;
     let (shell, handle) = Shell::new(env.clone(), node, disk, durable, shell_config, log.clone());
-    start_http_api(&env, &config, handle.clone(), &log).await?;
+    let identity = self_report::AgentIdentity {
+        node_name: config.node_name.clone(),
+        uuid: uuid.clone(),
+        datacenter: config.datacenter.clone(),
+        advertise: cluster_addr.ip(),
+        serf_lan_port: config.serf_lan_port,
+        server_port: cluster_addr.port(),
+        bootstrap: config.bootstrap,
+        bootstrap_expect: config.bootstrap_expect,
+    };
+    start_http_api(&env, &config, handle.clone(), identity, &log).await?;
     log.info(
         "agent",
         format_args!(
@@ -158,6 +173,12 @@ fn create_node(
     let seed = identity::random_seed().map_err(|e| AgentError(format!("no entropy: {e}")))?;
     let mut node = Node::new(node_config, recovered, seed, now)
         .map_err(|e| AgentError(format!("failed to start the server: {e}")))?;
+    if config.bootstrap_expect == 1 {
+        log.warn(
+            "agent",
+            format_args!("bootstrap_expect = 1: this is the same as bootstrap mode"),
+        );
+    }
     if config.bootstrap && fresh {
         let membership = Membership::voters([(id, cluster_addr.to_string())]);
         node.bootstrap(now, membership)
@@ -219,28 +240,62 @@ fn is_fresh(recovered: &Recovered) -> bool {
         && recovered.snapshot.is_none()
 }
 
-/// HOOK: where the HTTP API server is started with the node's handle, on
-/// `config.client:config.http_port`: `crate::http::Server::bind(addr, Arc::new(backend),
-/// ServerConfig { datacenter, .. })` then spawn `server.run()`, where `backend` implements
-/// `crate::http::Backend` over [`NodeHandle`] (`request`, `status`, and `applied_past` for
-/// `wait_kv`). That adapter is not written yet, so nothing listens on the HTTP port.
+/// Says what `-join`/`-retry-join`/`-bootstrap-expect N>1` would need: joining other agents
+/// needs gossip, which synod does not have yet, so nothing pretends to join.
+fn announce_joining(config: &AgentConfig, log: &Log) {
+    if !config.retry_join.is_empty() {
+        log.warn(
+            "agent",
+            format_args!(
+                "joining other agents is not available yet (it needs gossip): not joining {}",
+                config.retry_join.join(", ")
+            ),
+        );
+    }
+    if config.bootstrap_expect > 1 {
+        log.warn(
+            "agent.server",
+            format_args!(
+                "bootstrap_expect = {}: waiting for {} more servers to join before bootstrapping; \
+                 joining needs gossip, which is not available yet",
+                config.bootstrap_expect,
+                config.bootstrap_expect - 1
+            ),
+        );
+    }
+}
+
+/// Starts the HTTP API on `config.client:config.http_port`, unless that port is disabled.
 async fn start_http_api(
     env: &SmolEnv,
     config: &AgentConfig,
     handle: NodeHandle,
+    identity: self_report::AgentIdentity,
     log: &Log,
 ) -> Result<(), AgentError> {
-    let addr = SocketAddr::new(config.client, config.http_port);
+    let Some(port) = config.http_port else {
+        log.info("agent.http", format_args!("HTTP API disabled (port -1)"));
+        return Ok(());
+    };
+    let addr = SocketAddr::new(config.client, port);
+    let limits = Limits {
+        max_body: usize::try_from(config.kv_max_value_size).unwrap_or(usize::MAX),
+        ..Limits::default()
+    };
     let server_config = ServerConfig {
         datacenter: config.datacenter.clone(),
         seed: handle.status().id.0,
+        limits,
+        max_connections_per_client: usize::try_from(config.http_max_conns_per_client)
+            .unwrap_or(usize::MAX),
         ..ServerConfig::default()
     };
-    let backend = Arc::new(http_backend::NodeBackend::new(handle));
+    let backend = Arc::new(http_backend::NodeBackend::new(handle, identity));
     let server = Server::bind(addr, backend, server_config)
         .await
         .map_err(|e| AgentError(format!("failed to listen for HTTP on {addr}: {e}")))?;
-    log.info("agent.http", format_args!("HTTP API listening on {addr}"));
+    let bound = server.local_addr().unwrap_or(addr);
+    log.info("agent.http", format_args!("HTTP API listening on {bound}"));
     env.spawn(server.run());
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Raft timings: Consul's defaults (at `raft_multiplier = 1`) or the much shorter `-dev` ones.
+//! Raft timings: Consul's, scaled by `raft_multiplier`, or the much shorter `-dev` ones.
 
 use synod_core::ids::NodeId;
 use synod_core::node::NodeConfig;
@@ -8,9 +8,12 @@ use synod_core::time::Duration;
 /// Entries applied between snapshots (Consul's `raft_snapshot_threshold`).
 const SNAPSHOT_THRESHOLD: u64 = 16_384;
 
-/// Node settings for server `id`.
-pub(crate) fn node_config(id: NodeId, dev: bool) -> NodeConfig {
+/// Node settings for server `id`: Consul's timing (100 ms heartbeat, 1 s election timeout)
+/// scaled by `raft_multiplier`, or the `-dev` timings.
+pub(crate) fn node_config(id: NodeId, dev: bool, raft_multiplier: u32) -> NodeConfig {
     let mut raft = Config::new(id);
+    raft.heartbeat_interval *= raft_multiplier;
+    raft.election_timeout *= raft_multiplier;
     if dev {
         // A lone dev server elects itself within one election timeout of starting.
         raft.heartbeat_interval = Duration::from_millis(20);
@@ -19,5 +22,20 @@ pub(crate) fn node_config(id: NodeId, dev: bool) -> NodeConfig {
     NodeConfig {
         raft,
         snapshot_threshold: SNAPSHOT_THRESHOLD,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raft_multiplier_scales_heartbeat_and_election_timeout() {
+        let one = node_config(NodeId(1), false, 1);
+        assert_eq!(one.raft.heartbeat_interval, Duration::from_millis(100));
+        assert_eq!(one.raft.election_timeout, Duration::from_secs(1));
+        let five = node_config(NodeId(1), false, 5);
+        assert_eq!(five.raft.heartbeat_interval, Duration::from_millis(500));
+        assert_eq!(five.raft.election_timeout, Duration::from_secs(5));
     }
 }

@@ -1,11 +1,12 @@
-//! `synod agent`: flags → [`AgentConfig`].
+//! `synod agent`: flags and config files → [`AgentConfig`].
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
-use super::flags::{self, FlagError, FlagKind, FlagSpec};
+use super::flags::{self, FlagError, FlagKind, FlagSpec, ParsedFlags};
 use crate::agent::AgentConfig;
-use crate::shell::log::Level;
+use crate::agent::config_file::{self, ConfigSource};
+use crate::agent::settings::{PortSetting, PortSettings, Settings};
+use crate::shell::log::UnknownLevel;
 
 const fn switch(name: &'static str, help: &'static str) -> FlagSpec {
     FlagSpec {
@@ -38,8 +39,20 @@ pub const AGENT_FLAGS: &[FlagSpec] = &[
         "Bootstraps a new cluster with this server as its only member.",
     ),
     value(
+        "bootstrap-expect",
+        "Servers expected before the cluster bootstraps. 1 bootstraps this server at once.",
+    ),
+    value(
         "data-dir",
         "Path to a data directory to store agent state. Required except in -dev.",
+    ),
+    value(
+        "config-file",
+        "A JSON config file to load. Repeatable; later files override earlier ones.",
+    ),
+    value(
+        "config-dir",
+        "A directory whose *.json files are loaded in lexical order. Repeatable.",
     ),
     value(
         "node",
@@ -63,8 +76,28 @@ pub const AGENT_FLAGS: &[FlagSpec] = &[
     ),
     value("datacenter", "Datacenter of the agent. Defaults to dc1."),
     value("server-port", "Server RPC port. Defaults to 8300."),
-    value("http-port", "HTTP API port. Defaults to 8500."),
-    value("dns-port", "DNS port. Defaults to 8600."),
+    value(
+        "http-port",
+        "HTTP API port. Defaults to 8500; -1 disables it.",
+    ),
+    value("dns-port", "DNS port. Defaults to 8600; -1 disables it."),
+    value(
+        "serf-lan-port",
+        "Gossip LAN port. Defaults to 8301; -1 disables it.",
+    ),
+    value(
+        "serf-wan-port",
+        "Gossip WAN port. Defaults to 8302; -1 disables it.",
+    ),
+    value(
+        "retry-join",
+        "Address of an agent to join at start, retried until it succeeds. Repeatable.",
+    ),
+    value("join", "Address of an agent to join at start. Repeatable."),
+    switch(
+        "enable-script-checks",
+        "Enables health checks that run scripts.",
+    ),
     value(
         "log-level",
         "Log level: trace, debug, info, warn or error. Defaults to info (debug in -dev).",
@@ -76,7 +109,8 @@ pub const AGENT_FLAGS: &[FlagSpec] = &[
 pub enum AgentArgsError {
     /// The flags themselves are malformed (usage is printed).
     Flags(FlagError),
-    /// The flags parse but the configuration is invalid (Consul prints these after `==> `).
+    /// The flags parse but the configuration is invalid, or a config file is refused (Consul
+    /// prints these after `==> `).
     Config(String),
 }
 
@@ -86,99 +120,97 @@ impl From<FlagError> for AgentArgsError {
     }
 }
 
-/// Parses the arguments after `synod agent`.
+/// Parses the arguments after `synod agent`, loads the config files they name and merges
+/// everything (flags win over files, later files over earlier ones).
 pub fn parse_agent_args(args: &[String]) -> Result<AgentConfig, AgentArgsError> {
     let f = flags::parse(AGENT_FLAGS, args)?;
     if let Some(extra) = f.positional.first() {
         return Err(FlagError::Unexpected(extra.clone()).into());
     }
-    let dev = f.switch("dev");
-    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let default_bind = if dev {
-        loopback
-    } else {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    };
-    let default_level = if dev { Level::Debug } else { Level::Info };
-    let log_level = match f.value("log-level") {
-        None => default_level,
-        Some(raw) => raw
-            .parse()
-            .map_err(|e: crate::shell::log::UnknownLevel| AgentArgsError::Config(e.to_string()))?,
-    };
-    let config = AgentConfig {
-        dev,
-        server: dev || f.switch("server"),
-        bootstrap: dev || f.switch("bootstrap"),
-        data_dir: f
-            .value("data-dir")
-            .filter(|d| !d.is_empty())
-            .map(PathBuf::from),
-        node_name: f
-            .value("node")
-            .map_or_else(default_node_name, str::to_string),
-        node_id: f.value("node-id").map(str::to_string),
-        bind: f.parsed("bind", default_bind)?,
-        advertise: f
-            .value("advertise")
-            .map(|_| f.parsed("advertise", loopback))
-            .transpose()?,
-        client: f.parsed("client", loopback)?,
-        datacenter: f.value("datacenter").unwrap_or("dc1").to_string(),
-        server_port: f.parsed("server-port", 8300)?,
-        http_port: f.parsed("http-port", 8500)?,
-        dns_port: f.parsed("dns-port", 8600)?,
+    let sources: Vec<ConfigSource> = f
+        .occurrences(&["config-file", "config-dir"])
+        .map(|(name, path)| match name {
+            "config-file" => ConfigSource::File(PathBuf::from(path)),
+            _ => ConfigSource::Dir(PathBuf::from(path)),
+        })
+        .collect();
+    let from_files =
+        config_file::load(&sources).map_err(|e| AgentArgsError::Config(e.to_string()))?;
+    let settings = from_files.merge(flag_settings(&f)?);
+    AgentConfig::from_settings(settings).map_err(AgentArgsError::Config)
+}
+
+/// The settings the flags give (unset where a flag is absent).
+fn flag_settings(f: &ParsedFlags) -> Result<Settings, AgentArgsError> {
+    let given_switch = |name: &str| f.value(name).map(|_| f.switch(name));
+    let string = |name: &str| f.value(name).map(str::to_string);
+    let log_level = f
+        .value("log-level")
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: UnknownLevel| AgentArgsError::Config(e.to_string()))?;
+    Ok(Settings {
+        dev: given_switch("dev"),
+        server: given_switch("server"),
+        bootstrap: given_switch("bootstrap"),
+        bootstrap_expect: optional(f, "bootstrap-expect")?,
+        data_dir: string("data-dir"),
+        node_name: string("node"),
+        node_id: string("node-id"),
+        datacenter: string("datacenter"),
+        client_addr: optional(f, "client")?,
+        bind_addr: optional(f, "bind")?,
+        advertise_addr: optional(f, "advertise")?,
+        ports: PortSettings {
+            http: port(f, "http-port")?,
+            dns: port(f, "dns-port")?,
+            serf_lan: port(f, "serf-lan-port")?,
+            serf_wan: port(f, "serf-wan-port")?,
+            server: port(f, "server-port")?,
+        },
+        raft_multiplier: None,
+        retry_join: f.values("retry-join").map(str::to_string).collect(),
+        start_join: f.values("join").map(str::to_string).collect(),
         log_level,
+        enable_script_checks: given_switch("enable-script-checks"),
+        ..Settings::default()
+    })
+}
+
+/// A value flag parsed as `T`, `None` when absent.
+fn optional<T: std::str::FromStr>(f: &ParsedFlags, name: &str) -> Result<Option<T>, FlagError> {
+    f.value(name)
+        .map(|raw| {
+            raw.parse().map_err(|_| FlagError::BadValue {
+                name: name.to_string(),
+                value: raw.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// A port flag: -1 (disabled) to 65535.
+fn port(f: &ParsedFlags, name: &str) -> Result<Option<PortSetting>, FlagError> {
+    let Some(n) = optional::<i32>(f, name)? else {
+        return Ok(None);
     };
-    validate(&config)?;
-    Ok(config)
-}
-
-fn validate(config: &AgentConfig) -> Result<(), AgentArgsError> {
-    let invalid = |msg: String| Err(AgentArgsError::Config(msg));
-    if !config.dev && config.data_dir.is_none() {
-        return invalid("data_dir cannot be empty".into());
+    match n {
+        -1 => Ok(Some(None)),
+        n => u16::try_from(n)
+            .map(|p| Some(Some(p)))
+            .map_err(|_| FlagError::BadValue {
+                name: name.to_string(),
+                value: n.to_string(),
+            }),
     }
-    if !config.server {
-        return invalid("client agents are not supported yet: run with -server".into());
-    }
-    if config.bootstrap && !config.server {
-        return invalid("bootstrap mode requires server mode (-server)".into());
-    }
-    if config.node_name.is_empty() {
-        return invalid("node_name cannot be empty".into());
-    }
-    if config.datacenter.is_empty()
-        || !config
-            .datacenter
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return invalid(format!(
-            "datacenter can only contain alphanumeric, dash and underscore characters: {:?}",
-            config.datacenter
-        ));
-    }
-    if let Some(id) = &config.node_id
-        && !crate::agent::is_uuid(id)
-    {
-        return invalid(format!("node_id {id:?} is not a valid UUID"));
-    }
-    Ok(())
-}
-
-/// The host name, as Consul defaults `-node` to it.
-fn default_node_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "synod".to_string())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
     use super::*;
+    use crate::shell::log::Level;
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
@@ -193,7 +225,7 @@ mod tests {
         assert_eq!(config.log_level, Level::Debug);
         assert_eq!(
             (config.server_port, config.http_port, config.dns_port),
-            (8300, 8500, 8600)
+            (8300, Some(8500), Some(8600))
         );
     }
 
@@ -208,23 +240,82 @@ mod tests {
             "--server-port=9300",
             "-http-port",
             "9500",
-            "-dns-port=0",
+            "-dns-port=-1",
+            "-serf-lan-port",
+            "-1",
+            "-serf-wan-port=9302",
             "-bind=10.0.0.5",
+            "-advertise=10.0.0.6",
+            "-client=0.0.0.0",
             "-datacenter=eu-west",
             "-log-level=WARN",
             "-node-id=0f9a3c4e-1b2d-4e5f-8a9b-0c1d2e3f4a5b",
+            "-retry-join=10.0.0.7",
+            "-retry-join",
+            "10.0.0.8",
+            "-join=10.0.0.9",
+            "-enable-script-checks",
         ]))
         .expect("valid");
         assert!(config.server && config.bootstrap && !config.dev);
         assert_eq!(config.data_dir, Some(PathBuf::from("/var/synod")));
         assert_eq!(config.node_name, "n1");
         assert_eq!(
-            (config.server_port, config.http_port, config.dns_port),
-            (9300, 9500, 0)
+            (
+                config.server_port,
+                config.http_port,
+                config.dns_port,
+                config.serf_lan_port,
+                config.serf_wan_port
+            ),
+            (9300, Some(9500), None, None, Some(9302))
         );
         assert_eq!(config.bind, "10.0.0.5".parse::<IpAddr>().expect("ip"));
+        assert_eq!(config.advertise, "10.0.0.6".parse().ok());
+        assert_eq!(config.client, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         assert_eq!(config.datacenter, "eu-west");
         assert_eq!(config.log_level, Level::Warn);
+        assert_eq!(config.retry_join, ["10.0.0.9", "10.0.0.7", "10.0.0.8"]);
+        assert!(config.enable_script_checks);
+    }
+
+    #[test]
+    fn bootstrap_expect_one_is_bootstrap() {
+        let config = parse_agent_args(&args(&[
+            "-server",
+            "-bootstrap-expect",
+            "1",
+            "-data-dir=/tmp/consul",
+        ]))
+        .expect("valid");
+        assert!(config.bootstrap);
+        assert_eq!(config.bootstrap_expect, 1);
+    }
+
+    #[test]
+    fn flags_win_over_files_and_later_files_over_earlier_ones() {
+        let dir = std::env::temp_dir().join(format!("synod-cli-agent-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let first = dir.join("1.json");
+        let second = dir.join("2.json");
+        std::fs::write(
+            &first,
+            r#"{"datacenter": "a", "node_name": "file", "ports": {"http": 1}}"#,
+        )
+        .expect("write");
+        std::fs::write(&second, r#"{"datacenter": "b", "ports": {"dns": 2}}"#).expect("write");
+        let config = parse_agent_args(&args(&[
+            "-dev",
+            &format!("-config-file={}", first.display()),
+            "-node=flag",
+            &format!("-config-file={}", second.display()),
+        ]))
+        .expect("valid");
+        assert_eq!(config.datacenter, "b");
+        assert_eq!(config.node_name, "flag");
+        assert_eq!((config.http_port, config.dns_port), (Some(1), Some(2)));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -237,20 +328,22 @@ mod tests {
 
     #[test]
     fn bad_port_names_the_flag() {
-        assert_eq!(
-            parse_agent_args(&args(&["-dev", "-http-port=http"])),
-            Err(AgentArgsError::Flags(FlagError::BadValue {
-                name: "http-port".into(),
-                value: "http".into()
-            }))
-        );
+        for bad in ["http", "65536", "-2"] {
+            assert_eq!(
+                parse_agent_args(&args(&["-dev", &format!("-http-port={bad}")])),
+                Err(AgentArgsError::Flags(FlagError::BadValue {
+                    name: "http-port".into(),
+                    value: bad.into()
+                }))
+            );
+        }
     }
 
     #[test]
     fn unknown_flag_and_stray_argument_are_flag_errors() {
         assert_eq!(
-            parse_agent_args(&args(&["-dev", "-join=x"])),
-            Err(AgentArgsError::Flags(FlagError::Undefined("join".into())))
+            parse_agent_args(&args(&["-dev", "-joinn=x"])),
+            Err(AgentArgsError::Flags(FlagError::Undefined("joinn".into())))
         );
         assert_eq!(
             parse_agent_args(&args(&["-dev", "now"])),
@@ -259,7 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_node_id_and_log_level_are_config_errors() {
+    fn malformed_node_id_log_level_and_missing_config_file_are_config_errors() {
         assert!(matches!(
             parse_agent_args(&args(&["-dev", "-node-id=abc"])),
             Err(AgentArgsError::Config(_))
@@ -267,6 +360,10 @@ mod tests {
         assert!(matches!(
             parse_agent_args(&args(&["-dev", "-log-level=loud"])),
             Err(AgentArgsError::Config(_))
+        ));
+        assert!(matches!(
+            parse_agent_args(&args(&["-dev", "-config-file=/nonexistent/synod.json"])),
+            Err(AgentArgsError::Config(m)) if m.starts_with("Error parsing /nonexistent/synod.json: ")
         ));
     }
 }

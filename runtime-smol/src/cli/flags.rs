@@ -1,7 +1,6 @@
 //! Go-style flag parsing, as Consul's CLI does it: `-flag=v`, `-flag v`, `--flag`, switches
 //! that take `=true`/`=false`, and `--` to end the flags.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Whether a flag takes a value.
@@ -70,10 +69,11 @@ impl fmt::Display for FlagError {
 
 impl std::error::Error for FlagError {}
 
-/// Flags as given: the last occurrence of a flag wins.
+/// Flags as given, in order: the last occurrence of a flag wins for [`ParsedFlags::value`];
+/// repeatable flags read every occurrence with [`ParsedFlags::values`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParsedFlags {
-    values: BTreeMap<&'static str, String>,
+    given: Vec<(&'static str, String)>,
     /// Arguments after the flags (after `--` or the first non-flag argument).
     pub positional: Vec<String>,
 }
@@ -81,12 +81,36 @@ pub struct ParsedFlags {
 impl ParsedFlags {
     /// Whether a switch is on.
     pub fn switch(&self, name: &str) -> bool {
-        self.values.get(name).is_some_and(|v| v == "true")
+        self.value(name).is_some_and(|v| v == "true")
     }
 
-    /// The value of a value flag, if given.
+    /// The value of a value flag (its last occurrence), if given.
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
+        self.given
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every occurrence of a repeatable flag, in order.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.given
+            .iter()
+            .filter(move |(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every occurrence of any of `names`, in command-line order (for flags whose relative order
+    /// matters, like `-config-file` and `-config-dir`).
+    pub fn occurrences<'a>(
+        &'a self,
+        names: &'a [&'a str],
+    ) -> impl Iterator<Item = (&'static str, &'a str)> + 'a {
+        self.given
+            .iter()
+            .filter(move |(n, _)| names.contains(n))
+            .map(|(n, v)| (*n, v.as_str()))
     }
 
     /// The value parsed as `T`, `default` when absent.
@@ -137,7 +161,7 @@ pub fn parse(specs: &[FlagSpec], args: &[String]) -> Result<ParsedFlags, FlagErr
                 .cloned()
                 .ok_or_else(|| FlagError::MissingValue(name.to_string()))?,
         };
-        parsed.values.insert(spec.name, value);
+        parsed.given.push((spec.name, value));
     }
     Ok(parsed)
 }
@@ -256,6 +280,7 @@ mod tests {
         assert_eq!(parsed.value("data-dir"), Some("b"));
         assert!(!parsed.switch("dev"));
         assert_eq!(parsed.positional, args(&["-dev"]));
+        assert_eq!(parsed.values("data-dir").collect::<Vec<_>>(), ["a", "b"]);
     }
 
     #[test]

@@ -2,7 +2,13 @@
 //! `flag` package): `-flag=v`, `-flag v`, `--flag`.
 
 pub mod agent;
+pub mod columnize;
+pub mod command;
 pub mod flags;
+pub mod http_client;
+pub mod kv;
+pub mod operator;
+pub mod ui;
 pub mod version;
 
 use std::io::Write;
@@ -18,6 +24,8 @@ fn top_usage() -> String {
     "Usage: synod [--version] [--help] <command> [<args>]\n\n\
      Available commands are:\n    \
      agent      Runs a synod agent\n    \
+     kv         Interact with the key-value store\n    \
+     operator   Provides cluster-level tools (raft list-peers, remove-peer)\n    \
      version    Prints the synod version\n"
         .to_string()
 }
@@ -54,11 +62,20 @@ pub fn run(args: &[String]) -> i32 {
             0
         }
         "agent" => run_agent(rest),
+        "kv" => with_ui(|ui| kv::run(rest, ui)),
+        "operator" => with_ui(|ui| operator::run(rest, ui)),
         other => {
             print_err(&format!("Unknown command: {other:?}\n\n{}", top_usage()));
             EXIT_NO_COMMAND
         }
     }
+}
+
+/// Runs a command writing to the process's stdout and stderr.
+fn with_ui(command: impl FnOnce(&mut ui::Ui<'_>) -> i32) -> i32 {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    command(&mut ui::Ui::new(&mut out, &mut err))
 }
 
 fn run_agent(args: &[String]) -> i32 {

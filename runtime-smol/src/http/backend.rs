@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use synod_core::node::{ClientRequest, ClientResponse};
 use synod_core::state::kv_types::KvQuery;
 
+use super::agent_self::AgentSelf;
+use super::operator::{PeerSelector, RaftConfiguration};
+
 /// Cluster status as this server sees it, for `/v1/status/*` and the `X-Consul-*` read headers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Status {
@@ -41,4 +44,17 @@ pub trait Backend: Send + Sync + 'static {
         min_index: u64,
         deadline: Instant,
     ) -> impl Future<Output = ()> + Send;
+
+    /// What `/v1/agent/self` reports about this agent.
+    fn agent_self(&self) -> impl Future<Output = AgentSelf> + Send;
+
+    /// The Raft configuration as this server knows it.
+    fn raft_configuration(&self) -> impl Future<Output = RaftConfiguration> + Send;
+
+    /// Removes a server from the Raft configuration; completes once the removal committed.
+    /// The error is the text Consul answers with a 500.
+    fn remove_raft_peer(
+        &self,
+        peer: PeerSelector,
+    ) -> impl Future<Output = Result<(), String>> + Send;
 }

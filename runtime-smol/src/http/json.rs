@@ -26,8 +26,9 @@ pub fn encode<T: Serialize + ?Sized>(
     Ok(escape_like_go(raw))
 }
 
-/// These bytes can only occur inside JSON strings, so replacing them cannot change structure.
-fn escape_like_go(raw: Vec<u8>) -> Vec<u8> {
+/// Go's escaping of `<`, `>`, `&`, U+2028 and U+2029. These bytes can only occur inside JSON
+/// strings, so replacing them cannot change structure.
+pub fn escape_like_go(raw: Vec<u8>) -> Vec<u8> {
     let needs = raw.iter().any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2));
     if !needs {
         return raw;

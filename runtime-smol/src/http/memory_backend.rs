@@ -14,7 +14,9 @@ use synod_core::state::kv_types::KvQuery;
 use synod_core::state::watch::{WatchId, WatchTarget};
 use synod_core::state::{State, WatchStatus};
 
+use super::agent_self::{AgentSelf, SelfConfig};
 use super::backend::{Backend, Status};
+use super::operator::{PeerSelector, RAFT_PROTOCOL, RaftConfiguration, RaftServer};
 
 #[derive(Debug)]
 struct Inner {
@@ -145,5 +147,57 @@ impl Backend for MemoryBackend {
             },
         )
         .await;
+    }
+
+    async fn agent_self(&self) -> AgentSelf {
+        AgentSelf {
+            config: SelfConfig {
+                datacenter: "dc1".to_owned(),
+                primary_datacenter: "dc1".to_owned(),
+                node_name: "memory".to_owned(),
+                server: true,
+                version: crate::cli::version::VERSION.to_owned(),
+                ..SelfConfig::default()
+            },
+            ..AgentSelf::default()
+        }
+    }
+
+    /// The reported peers, identified by address (Raft protocol 2 style: no server ids here).
+    async fn raft_configuration(&self) -> RaftConfiguration {
+        let status = self.status().await;
+        let servers = status
+            .peers
+            .iter()
+            .map(|addr| RaftServer {
+                id: addr.clone(),
+                node: "(unknown)".to_owned(),
+                address: addr.clone(),
+                leader: status.leader.as_ref() == Some(addr),
+                protocol_version: RAFT_PROTOCOL.to_owned(),
+                voter: true,
+            })
+            .collect();
+        RaftConfiguration {
+            servers,
+            index: self.inner().last_index,
+            known_leader: status.known_leader,
+        }
+    }
+
+    async fn remove_raft_peer(&self, peer: PeerSelector) -> Result<(), String> {
+        let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        let (kind, wanted) = match &peer {
+            PeerSelector::Id(id) => ("id", id),
+            PeerSelector::Address(address) => ("address", address),
+        };
+        let before = status.peers.len();
+        status.peers.retain(|addr| addr != wanted);
+        if status.peers.len() == before {
+            return Err(format!(
+                "{kind} {wanted:?} was not found in the Raft configuration"
+            ));
+        }
+        Ok(())
     }
 }

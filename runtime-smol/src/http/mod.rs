@@ -8,18 +8,23 @@
 //! server.run().await; // serves until this future is dropped
 //! ```
 //!
-//! Endpoints so far: `/v1/kv/<key>` (GET, PUT, DELETE) and `/v1/status/{leader,peers}` (GET).
+//! Endpoints so far: `/v1/kv/<key>` (GET, PUT, DELETE), `/v1/status/{leader,peers}` (GET),
+//! `/v1/agent/self` (GET), `/v1/operator/raft/configuration` (GET) and
+//! `/v1/operator/raft/peer` (DELETE).
 //! Handlers for new endpoints go in their own module, registered in [`router`]; request bodies
 //! decode with [`json::decode_case_insensitive`] and answers encode with [`json::encode`].
 
+pub mod agent_self;
 pub mod backend;
 pub mod blocking;
+pub mod client_slots;
 pub mod connection;
 pub mod date;
 pub mod errors;
 pub mod json;
 pub mod kv;
 pub mod memory_backend;
+pub mod operator;
 pub mod router;
 pub mod server;
 pub mod status;

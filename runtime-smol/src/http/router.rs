@@ -6,7 +6,7 @@ use synod_core::api::http::{Method, Request, Response};
 use super::backend::Backend;
 use super::errors::HttpError;
 use super::server::Shared;
-use super::{kv, status};
+use super::{agent_self, kv, operator, status};
 
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +17,12 @@ enum Endpoint<'a> {
     StatusLeader,
     /// `/v1/status/peers`.
     StatusPeers,
+    /// `/v1/agent/self`.
+    AgentSelf,
+    /// `/v1/operator/raft/configuration`.
+    RaftConfiguration,
+    /// `/v1/operator/raft/peer`.
+    RaftPeer,
 }
 
 impl<'a> Endpoint<'a> {
@@ -27,6 +33,9 @@ impl<'a> Endpoint<'a> {
         match path {
             "/v1/status/leader" => Some(Endpoint::StatusLeader),
             "/v1/status/peers" => Some(Endpoint::StatusPeers),
+            "/v1/agent/self" => Some(Endpoint::AgentSelf),
+            "/v1/operator/raft/configuration" => Some(Endpoint::RaftConfiguration),
+            "/v1/operator/raft/peer" => Some(Endpoint::RaftPeer),
             _ => None,
         }
     }
@@ -35,6 +44,9 @@ impl<'a> Endpoint<'a> {
         match self {
             Endpoint::Kv(_) => kv::METHODS,
             Endpoint::StatusLeader | Endpoint::StatusPeers => status::METHODS,
+            Endpoint::AgentSelf => agent_self::METHODS,
+            Endpoint::RaftConfiguration => operator::CONFIGURATION_METHODS,
+            Endpoint::RaftPeer => operator::PEER_METHODS,
         }
     }
 }
@@ -103,6 +115,9 @@ async fn dispatch<B: Backend>(
         Endpoint::Kv(key) => kv::handle(shared, request, key).await,
         Endpoint::StatusLeader => status::leader(shared, request).await,
         Endpoint::StatusPeers => status::peers(shared, request).await,
+        Endpoint::AgentSelf => agent_self::handle(shared, request).await,
+        Endpoint::RaftConfiguration => operator::configuration(shared, request).await,
+        Endpoint::RaftPeer => operator::remove_peer(shared, request).await,
     }
 }
 

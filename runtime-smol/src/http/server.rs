@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_net::TcpListener;
+use futures_lite::{AsyncWriteExt, future};
 use smol::lock::Semaphore;
 use smol::{Executor, Timer};
 use synod_core::api::http::Limits;
@@ -14,6 +15,7 @@ use synod_core::rand::Rng;
 
 use super::backend::Backend;
 use super::blocking::QueryTimes;
+use super::client_slots::{ClientSlots, OVER_LIMIT_RESPONSE};
 use super::connection;
 
 /// HTTP server settings.
@@ -23,6 +25,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Connections served at once; further ones are closed on accept.
     pub max_connections: usize,
+    /// Connections served at once per client address (0: no limit); further ones get a 429
+    /// and are closed (Consul's `limits.http_max_conns_per_client`).
+    pub max_connections_per_client: usize,
     /// How long a keep-alive connection may sit between requests.
     pub idle_timeout: Duration,
     /// How long a client may take to send a request head (slow-client guard).
@@ -44,6 +49,7 @@ impl Default for ServerConfig {
         ServerConfig {
             limits: Limits::default(),
             max_connections: 1024,
+            max_connections_per_client: 0,
             idle_timeout: Duration::from_secs(90),
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(60),
@@ -97,11 +103,12 @@ impl<B: Backend> Server<B> {
     pub async fn run(self) {
         let executor = Executor::new();
         let slots = Arc::new(Semaphore::new(self.shared.config.max_connections));
+        let client_slots = ClientSlots::new(self.shared.config.max_connections_per_client);
         executor
             .run(async {
                 loop {
-                    let stream = match self.listener.accept().await {
-                        Ok((stream, _)) => stream,
+                    let (mut stream, peer) = match self.listener.accept().await {
+                        Ok(accepted) => accepted,
                         Err(_) => {
                             // Out of descriptors and the like: back off instead of spinning.
                             Timer::after(Duration::from_millis(50)).await;
@@ -112,10 +119,26 @@ impl<B: Backend> Server<B> {
                         drop(stream);
                         continue;
                     };
+                    let Some(client_slot) = client_slots.try_acquire(peer.ip()) else {
+                        let write_timeout = self.shared.config.write_timeout;
+                        executor
+                            .spawn(async move {
+                                let refuse = stream.write_all(OVER_LIMIT_RESPONSE);
+                                let _ = future::or(async { refuse.await.ok() }, async {
+                                    Timer::after(write_timeout).await;
+                                    None
+                                })
+                                .await;
+                                drop(slot);
+                            })
+                            .detach();
+                        continue;
+                    };
                     let shared = Arc::clone(&self.shared);
                     executor
                         .spawn(async move {
                             connection::serve(&shared, stream).await;
+                            drop(client_slot);
                             drop(slot);
                         })
                         .detach();

@@ -184,12 +184,23 @@ impl<E: Env, D: Disk> Shell<E, D> {
         None
     }
 
-    /// Remembers where to answer, then feeds the request.
-    fn request(&mut self, Command { request, reply }: Command) {
-        let id = RequestId(self.next_request);
-        self.next_request += 1;
-        self.pending.insert(id, reply);
-        self.feed(Input::Request { id, request });
+    /// Client requests: remembers where to answer, then feeds the request. Membership
+    /// changes: asks the node and answers at once with whether it accepted.
+    fn request(&mut self, command: Command) {
+        match command {
+            Command::Client { request, reply } => {
+                let id = RequestId(self.next_request);
+                self.next_request += 1;
+                self.pending.insert(id, reply);
+                self.feed(Input::Request { id, request });
+            }
+            Command::RemoveServer { id, reply } => {
+                let now = self.env.now();
+                let result = self.node.remove_server(now, id);
+                self.drain_actions(now);
+                let _ = reply.try_send(result);
+            }
+        }
     }
 
     /// One input, then every action it caused.

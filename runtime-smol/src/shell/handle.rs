@@ -6,14 +6,22 @@ use async_channel::Sender;
 use event_listener::Event;
 use synod_core::ids::{LogIndex, NodeId, Term};
 use synod_core::node::{ClientError, ClientRequest, ClientResponse, Node};
-use synod_core::raft::{Membership, Role};
+use synod_core::raft::{Membership, ProposeError, Role};
 use synod_core::time::{Duration, Instant};
 
-/// A client request and where to answer it.
+/// What handles ask of the loop, each with where to answer it.
 #[derive(Debug)]
-pub(crate) struct Command {
-    pub(crate) request: ClientRequest,
-    pub(crate) reply: Sender<ClientResponse>,
+pub(crate) enum Command {
+    /// A client request.
+    Client {
+        request: ClientRequest,
+        reply: Sender<ClientResponse>,
+    },
+    /// Take a server out of the configuration (the operator's `remove-peer`).
+    RemoveServer {
+        id: NodeId,
+        reply: Sender<Result<LogIndex, ProposeError>>,
+    },
 }
 
 /// A snapshot of the node's Raft view, refreshed after every input the loop handles.
@@ -143,7 +151,7 @@ impl NodeHandle {
         let (reply, answer) = async_channel::bounded(1);
         if self
             .commands
-            .send(Command { request, reply })
+            .send(Command::Client { request, reply })
             .await
             .is_err()
         {
@@ -153,6 +161,22 @@ impl NodeHandle {
             .recv()
             .await
             .unwrap_or(ClientResponse::Failed(ClientError::LeadershipLost))
+    }
+
+    /// Asks the leader to remove server `id` from the configuration; `Ok` carries the index of
+    /// the configuration entry, which takes effect once committed (see [`Self::applied_past`]).
+    pub async fn remove_server(&self, id: NodeId) -> Result<LogIndex, ProposeError> {
+        let (reply, answer) = async_channel::bounded(1);
+        let stopped = Err(ProposeError::NotLeader { leader: None });
+        if self
+            .commands
+            .send(Command::RemoveServer { id, reply })
+            .await
+            .is_err()
+        {
+            return stopped;
+        }
+        answer.recv().await.unwrap_or(stopped)
     }
 
     /// The latest status snapshot.

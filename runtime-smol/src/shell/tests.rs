@@ -6,9 +6,9 @@ use std::time::Duration as StdDuration;
 
 use bytes::Bytes;
 use smol::LocalExecutor;
-use synod_core::ids::NodeId;
+use synod_core::ids::{LogIndex, NodeId};
 use synod_core::node::{ClientError, ClientRequest, ClientResponse, Node, NodeConfig};
-use synod_core::raft::{Config, Membership, Role};
+use synod_core::raft::{Config, Membership, ProposeError, Role};
 use synod_core::state::kv_types::KvCommand;
 use synod_core::time::Duration;
 use synod_core::wire::frame_payload;
@@ -17,7 +17,7 @@ use super::inbound::accept_peers;
 use super::log::{Level, Log};
 use super::peers::Peers;
 use super::smol_env::SmolEnv;
-use super::{Env, Listener, MemoryDisk, MemoryImage, Shell, ShellConfig, StopReason};
+use super::{Env, Listener, MemoryDisk, MemoryImage, NodeHandle, Shell, ShellConfig, StopReason};
 
 fn quiet_log() -> Log {
     Log::new(Level::Error, std::time::SystemTime::now)
@@ -174,47 +174,57 @@ fn frames_for_servers_outside_the_membership_are_dropped() {
     });
 }
 
+/// Three bootstrapped servers over loopback, running on `env`; their handles by id 1..=3.
+async fn start_three_servers(env: &SmolEnv) -> Vec<NodeHandle> {
+    let mut listeners = Vec::new();
+    for _ in 0..3 {
+        listeners.push(env.listen(loopback()).await.expect("bind"));
+    }
+    let membership = Membership::voters(
+        listeners
+            .iter()
+            .zip(1..)
+            .map(|(l, id)| (NodeId(id), l.local_addr().expect("addr").to_string())),
+    );
+    let mut handles = Vec::new();
+    for (listener, id) in listeners.into_iter().zip(1..) {
+        let mut node = fast_node(NodeId(id), env);
+        node.bootstrap(env.now(), membership.clone())
+            .expect("fresh node");
+        let (disk, durable) = MemoryDisk::new(MemoryImage::new());
+        let (shell, handle) =
+            Shell::new(env.clone(), node, disk, durable, test_config(), quiet_log());
+        env.spawn(async move {
+            shell.run(listener).await;
+        });
+        handles.push(handle);
+    }
+    handles
+}
+
+/// Writes `put` through whichever server leads once one does; the write's index.
+async fn write_through_the_leader(handles: &[NodeHandle], put: &ClientRequest) -> LogIndex {
+    // Whoever answers `Written` is the leader; the others redirect.
+    loop {
+        for handle in handles {
+            if let ClientResponse::Written { index, .. } = handle.request(put.clone()).await {
+                return index;
+            }
+        }
+        async_io::Timer::after(StdDuration::from_millis(5)).await;
+    }
+}
+
 #[test]
 fn three_servers_over_loopback_elect_a_leader_and_replicate_a_write() {
     run_local(async |env: SmolEnv| {
-        let mut listeners = Vec::new();
-        for _ in 0..3 {
-            listeners.push(env.listen(loopback()).await.expect("bind"));
-        }
-        let membership = Membership::voters(
-            listeners
-                .iter()
-                .zip(1..)
-                .map(|(l, id)| (NodeId(id), l.local_addr().expect("addr").to_string())),
-        );
-        let mut handles = Vec::new();
-        for (listener, id) in listeners.into_iter().zip(1..) {
-            let mut node = fast_node(NodeId(id), &env);
-            node.bootstrap(env.now(), membership.clone())
-                .expect("fresh node");
-            let (disk, durable) = MemoryDisk::new(MemoryImage::new());
-            let (shell, handle) =
-                Shell::new(env.clone(), node, disk, durable, test_config(), quiet_log());
-            env.spawn(async move {
-                shell.run(listener).await;
-            });
-            handles.push(handle);
-        }
-
+        let handles = start_three_servers(&env).await;
         let put = ClientRequest::Write(KvCommand::Set {
             key: "replicated".into(),
             value: Bytes::from_static(b"yes"),
             flags: 0,
         });
-        // Whoever answers `Written` is the leader; the others redirect.
-        let index = 'found: loop {
-            for handle in &handles {
-                if let ClientResponse::Written { index, .. } = handle.request(put.clone()).await {
-                    break 'found index;
-                }
-            }
-            async_io::Timer::after(StdDuration::from_millis(5)).await;
-        };
+        let index = write_through_the_leader(&handles, &put).await;
         for handle in &handles {
             handle.applied_past(index.prev()).await;
         }
@@ -230,6 +240,46 @@ fn three_servers_over_loopback_elect_a_leader_and_replicate_a_write() {
                 .iter()
                 .all(|s| s.leader == leader && s.applied >= index)
         );
+        for handle in &handles {
+            handle.shutdown();
+        }
+    });
+}
+
+#[test]
+fn the_leader_removes_a_follower_through_its_handle_and_followers_refuse() {
+    run_local(async |env: SmolEnv| {
+        let handles = start_three_servers(&env).await;
+        let put = ClientRequest::Write(KvCommand::Set {
+            key: "k".into(),
+            value: Bytes::from_static(b"v"),
+            flags: 0,
+        });
+        let written = write_through_the_leader(&handles, &put).await;
+        // Let the leader's first entry commit, so membership changes are allowed.
+        for handle in &handles {
+            handle.applied_past(written.prev()).await;
+        }
+        let leader = handles
+            .iter()
+            .find(|h| h.status().role == Role::Leader)
+            .expect("a leader");
+        let follower = handles
+            .iter()
+            .find(|h| h.status().role != Role::Leader)
+            .expect("a follower");
+        let removed = follower.status().id;
+        assert_eq!(
+            follower.remove_server(removed).await,
+            Err(ProposeError::NotLeader {
+                leader: Some(leader.status().id)
+            })
+        );
+        let index = leader.remove_server(removed).await.expect("accepted");
+        leader.applied_past(index.prev()).await;
+        let servers: Vec<NodeId> = leader.status().membership.servers.keys().copied().collect();
+        assert_eq!(servers.len(), 2);
+        assert!(!servers.contains(&removed), "{servers:?}");
         for handle in &handles {
             handle.shutdown();
         }

@@ -1,7 +1,7 @@
 //! WAL segment files: naming, replaying one file's records, appending to the active one.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use synod_core::ids::LogIndex;
@@ -89,6 +89,14 @@ pub(super) fn replay(
         torn: true,
     };
     loop {
+        // Checked before decoding: on a bad header the decoder searches every later offset for
+        // a valid record, which over a whole preallocated tail would take seconds.
+        if is_last && offset < bytes.len() && is_zeroed(&bytes[offset..]) {
+            return Ok(ScanEnd {
+                valid_len: offset as u64,
+                torn: false,
+            });
+        }
         match record::decode_next(&bytes[offset..]) {
             Ok(None) => {
                 return Ok(ScanEnd {
@@ -115,12 +123,42 @@ pub(super) fn replay(
 
 /// Whether a valid record written by a batch that began after `damage` follows it.
 fn later_batch_follows(bytes: &[u8], damage: usize) -> bool {
-    (damage + 1..bytes.len()).any(|offset| {
+    // A valid record's header always holds a non-zero byte (the CRC of even an empty record is
+    // not zero), so none can start in a preallocated all-zero tail: don't scan it.
+    let data_end = zeroed_tail_start(bytes);
+    (damage + 1..data_end).any(|offset| {
         record::decode_valid(&bytes[offset..])
             .and_then(|(payload, _)| wal_record::decode(payload).ok())
             .is_some_and(|(batch_start, _)| batch_start > damage as u64)
     })
 }
+
+/// Whether `bytes` are all zero: the unused end of the active segment, which is preallocated
+/// (zeros after its last record are reserved space, not damage).
+fn is_zeroed(bytes: &[u8]) -> bool {
+    // Slice comparison is a memcmp, fast even in unoptimised builds.
+    bytes
+        .chunks(ZEROS.len())
+        .all(|chunk| chunk == &ZEROS[..chunk.len()])
+}
+
+/// Where the trailing run of zero bytes begins (`bytes.len()` when the last byte is not zero).
+fn zeroed_tail_start(bytes: &[u8]) -> usize {
+    let mut end = bytes.len();
+    while end > 0 {
+        let start = end.saturating_sub(ZEROS.len());
+        if !is_zeroed(&bytes[start..end]) {
+            return bytes[start..end]
+                .iter()
+                .rposition(|&b| b != 0)
+                .map_or(start, |last| start + last + 1);
+        }
+        end = start;
+    }
+    0
+}
+
+static ZEROS: [u8; 4096] = [0; 4096];
 
 /// Cuts a torn tail off the last segment and makes the new length durable.
 pub(super) fn truncate_to(path: &Path, len: u64) -> Result<(), StorageError> {
@@ -143,13 +181,20 @@ pub(super) struct ActiveSegment {
 }
 
 impl ActiveSegment {
-    /// Creates a new, empty segment and makes its directory entry durable.
-    pub(super) fn create(dir: &Path, info: &SegmentInfo) -> Result<Self, StorageError> {
+    /// Creates a new, empty segment of `preallocate` reserved bytes and makes its directory
+    /// entry durable.
+    pub(super) fn create(
+        dir: &Path,
+        info: &SegmentInfo,
+        preallocate: u64,
+    ) -> Result<Self, StorageError> {
         let file = OpenOptions::new()
-            .append(true)
+            .read(true)
+            .write(true)
             .create_new(true)
             .open(&info.path)
             .map_err(|e| StorageError::io("create", &info.path, e))?;
+        reserve(&file, &info.path, preallocate)?;
         fsutil::sync_dir(dir)?;
         Ok(ActiveSegment {
             file,
@@ -159,16 +204,29 @@ impl ActiveSegment {
     }
 
     /// Reopens an existing segment whose valid records span `len` bytes.
-    pub(super) fn reopen(path: &Path, len: u64) -> Result<Self, StorageError> {
+    pub(super) fn reopen(path: &Path, len: u64, preallocate: u64) -> Result<Self, StorageError> {
         let file = OpenOptions::new()
-            .append(true)
+            .read(true)
+            .write(true)
             .open(path)
             .map_err(|e| StorageError::io("open", path, e))?;
+        reserve(&file, path, preallocate)?;
         Ok(ActiveSegment {
             file,
             path: path.to_path_buf(),
             len,
         })
+    }
+
+    /// Trims the reserved space off a segment that takes no more appends, so every finished
+    /// segment ends exactly at its last record (recovery treats zeros there as damage).
+    pub(super) fn seal(&mut self) -> Result<(), StorageError> {
+        self.file
+            .set_len(self.len)
+            .map_err(|e| StorageError::io("truncate", &self.path, e))?;
+        self.file
+            .sync_all()
+            .map_err(|e| StorageError::io("fsync", &self.path, e))
     }
 
     /// Bytes in the segment.
@@ -179,13 +237,33 @@ impl ActiveSegment {
     /// Appends `bytes` and waits until they are durable (one fdatasync).
     pub(super) fn append_durably(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
         self.file
-            .write_all(bytes)
+            .write_all_at(bytes, self.len)
             .map_err(|e| StorageError::io("write", &self.path, e))?;
         self.file
             .sync_data()
             .map_err(|e| StorageError::io("fdatasync", &self.path, e))?;
         self.len += bytes.len() as u64;
         Ok(())
+    }
+}
+
+/// Reserves zeroed space up to `len` bytes. Appends then overwrite allocated blocks, so an
+/// fdatasync has no new file size to journal: on ext4 that makes it several times faster.
+/// Filesystems that cannot preallocate just grow the file as appends arrive.
+fn reserve(file: &File, path: &Path, len: u64) -> Result<(), StorageError> {
+    let size = file
+        .metadata()
+        .map_err(|e| StorageError::io("stat", path, e))?
+        .len();
+    if size >= len {
+        return Ok(());
+    }
+    match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), size, len - size) {
+        Ok(()) => file
+            .sync_all()
+            .map_err(|e| StorageError::io("fsync", path, e)),
+        Err(rustix::io::Errno::OPNOTSUPP) => Ok(()),
+        Err(e) => Err(StorageError::io("preallocate", path, e.into())),
     }
 }
 

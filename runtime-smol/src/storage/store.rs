@@ -89,12 +89,15 @@ impl Storage {
             .filter(|s| s.has_hard_state && disk.last_segment_len < opts.segment_bytes);
         let (active, fresh) = match reusable {
             Some(last) => (
-                ActiveSegment::reopen(&last.path, disk.last_segment_len)?,
+                ActiveSegment::reopen(&last.path, disk.last_segment_len, opts.segment_bytes)?,
                 None,
             ),
             None => {
                 let info = SegmentInfo::new(&dir, next_segment_name(last_index, &disk.segments));
-                (ActiveSegment::create(&dir, &info)?, Some(info))
+                (
+                    ActiveSegment::create(&dir, &info, opts.segment_bytes)?,
+                    Some(info),
+                )
             }
         };
         let batch_start = active.len();
@@ -202,9 +205,10 @@ impl Storage {
             &self.dir,
             next_segment_name(self.last_index, &self.segments),
         );
-        self.active = ActiveSegment::create(&self.dir, &info)?;
+        self.active.seal()?;
+        self.active = ActiveSegment::create(&self.dir, &info, self.opts.segment_bytes)?;
         self.batch_start = 0;
-        self.stats.fsyncs += 1;
+        self.stats.fsyncs += 2;
         self.segments.push(info);
         self.push_hard_state()
     }

@@ -155,10 +155,12 @@ fn leader_sends_new_entries_in_parallel_with_persisting_them() {
         vec![
             // Node 3 is still being probed (its first append is unanswered): nothing for it.
             send(2, append(2, (2, 2), vec![e.clone()], 2)),
+            // The blank entry's commit rides along with this write rather than costing its own.
             persist(
-                4,
+                3,
                 LogWrite {
                     entries: vec![e],
+                    hard_state: hard_state(2, Some(1), 2),
                     ..LogWrite::default()
                 }
             ),

@@ -23,16 +23,17 @@ fn snapshot_is_persisted_before_the_log_is_compacted() {
     assert_eq!(
         drain(&mut r),
         vec![persist(
-            4,
+            3,
             LogWrite {
                 snapshot: Some(snapshot),
+                hard_state: hard_state(2, Some(1), 2),
                 compact_through: Some(LogIndex(2)),
                 ..LogWrite::default()
             }
         )]
     );
     assert_eq!(r.term_at(LogIndex(1)), Some(Term(1)));
-    r.handle_persisted(now, IoToken(4));
+    r.handle_persisted(now, IoToken(3));
     assert_eq!(r.term_at(LogIndex(1)), None);
     assert_eq!(r.term_at(LogIndex(2)), Some(Term(2)));
 }
