@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::state::catalog::types::{HealthStatus, ServiceAddress, Weights};
+use crate::state::catalog::types::{Check, HealthStatus, Service, ServiceAddress, Weights};
 
 /// Consul's default cap on stored check output (`output_max_size`).
 pub const DEFAULT_OUTPUT_MAX_SIZE: usize = 4096;
@@ -121,4 +121,42 @@ pub struct ServiceDefinition {
     pub tagged_addresses: BTreeMap<String, ServiceAddress>,
     /// The service's checks (their `service_id` is this service's ID).
     pub checks: Vec<CheckDefinition>,
+}
+
+impl CheckDefinition {
+    /// The catalog row for this check on `node` in `status` with `output` (the service name and
+    /// tags are filled in by the catalog from the service table).
+    pub fn catalog_check(&self, node: &str, status: HealthStatus, output: &str) -> Check {
+        Check {
+            node: node.to_owned(),
+            check_id: self.id.clone(),
+            name: self.name.clone(),
+            status,
+            notes: self.notes.clone(),
+            output: output.to_owned(),
+            service_id: self.service_id.clone(),
+            service_name: String::new(),
+            service_tags: Vec::new(),
+            check_type: self.kind.type_name().to_owned(),
+            interval_us: u64::try_from(self.interval.as_micros()).unwrap_or(u64::MAX),
+            timeout_us: u64::try_from(self.timeout.as_micros()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+impl ServiceDefinition {
+    /// The catalog row for this service.
+    pub fn catalog_service(&self) -> Service {
+        Service {
+            id: self.id.clone(),
+            service: self.name.clone(),
+            tags: self.tags.clone(),
+            address: self.address.clone(),
+            port: self.port,
+            meta: self.meta.clone(),
+            weights: self.weights,
+            enable_tag_override: self.enable_tag_override,
+            tagged_addresses: self.tagged_addresses.clone(),
+        }
+    }
 }

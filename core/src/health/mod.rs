@@ -7,6 +7,7 @@ pub mod definition;
 pub mod duration;
 pub mod maintenance;
 pub mod scheduler;
+pub mod serf;
 pub mod status;
 
 pub use check::{CheckDefinition, CheckKind, HttpProbe, ServiceDefinition};

@@ -260,3 +260,39 @@ fn non_objects_and_bad_json_are_errors_not_panics() {
         assert!(decode_service_body(json).is_err());
     }
 }
+
+#[test]
+fn definitions_convert_to_catalog_rows() {
+    let web = decode_service_body(
+        br#"{"Name": "web", "Port": 80, "Tags": ["t"], "Check": {"TTL": "10s", "Notes": "n"}}"#,
+    )
+    .expect("valid body");
+    let service = web.catalog_service();
+    assert_eq!(
+        (
+            service.id.as_str(),
+            service.service.as_str(),
+            service.port,
+            service.tags.clone()
+        ),
+        ("web", "web", 80, vec!["t".to_string()])
+    );
+    let check = web.checks[0].catalog_check("n1", HealthStatus::Warning, "out");
+    assert_eq!(
+        (
+            check.node.as_str(),
+            check.check_id.as_str(),
+            check.service_id.as_str()
+        ),
+        ("n1", "service:web", "web")
+    );
+    assert_eq!(
+        (
+            check.check_type.as_str(),
+            check.status,
+            check.notes.as_str()
+        ),
+        ("ttl", HealthStatus::Warning, "n")
+    );
+    assert_eq!(check.output, "out");
+}

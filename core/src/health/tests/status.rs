@@ -1,6 +1,7 @@
 use crate::health::maintenance::{
     DEFAULT_SERVICE_MAINTENANCE_REASON, node_maintenance_check, service_maintenance_check,
 };
+use crate::health::serf::serf_health_check;
 use crate::health::status::{Damping, cap_output};
 use crate::state::catalog::types::HealthStatus::{self, Critical, Passing, Warning};
 
@@ -86,4 +87,32 @@ fn maintenance_checks_are_critical_with_consuls_ids_and_notes() {
     assert_eq!(service.service_id, "web1");
     assert_eq!(service.notes, DEFAULT_SERVICE_MAINTENANCE_REASON);
     assert_eq!(service.status, Critical);
+}
+
+#[test]
+fn serf_health_follows_gossip_liveness_with_consuls_outputs() {
+    let alive = serf_health_check("n1", true);
+    assert_eq!(
+        (
+            alive.check_id.as_str(),
+            alive.name.as_str(),
+            alive.status,
+            alive.output.as_str()
+        ),
+        (
+            "serfHealth",
+            "Serf Health Status",
+            Passing,
+            "Agent alive and reachable"
+        )
+    );
+    let failed = serf_health_check("n1", false);
+    assert_eq!(
+        (failed.status, failed.output.as_str()),
+        (Critical, "Agent not live or unreachable")
+    );
+    assert_eq!(
+        (failed.node.as_str(), failed.service_id.as_str()),
+        ("n1", "")
+    );
 }
