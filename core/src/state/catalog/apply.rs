@@ -198,14 +198,40 @@ impl Catalog {
             None => index,
         };
         self.touch_check(&check, touched);
-        self.checks.insert(
-            key,
-            Indexed {
-                create_index,
-                modify_index: index,
-                item: check,
-            },
-        );
+        self.remove_check_row(&key);
+        self.insert_check_row(Indexed {
+            create_index,
+            modify_index: index,
+            item: check,
+        });
+    }
+
+    /// Inserts a check row and its owner index entry; false when its key was taken.
+    pub(super) fn insert_check_row(&mut self, row: Indexed<Check>) -> bool {
+        let key: CheckKey = (row.item.node.clone(), row.item.check_id.clone());
+        let owner: ServiceKey = (row.item.node.clone(), row.item.service_id.clone());
+        if self.checks.contains_key(&key) {
+            return false;
+        }
+        self.checks_by_owner
+            .entry(owner)
+            .or_default()
+            .insert(row.item.check_id.clone());
+        self.checks.insert(key, row);
+        true
+    }
+
+    fn remove_check_row(&mut self, key: &CheckKey) {
+        let Some(row) = self.checks.remove(key) else {
+            return;
+        };
+        let owner: ServiceKey = (row.item.node, row.item.service_id);
+        if let Some(ids) = self.checks_by_owner.get_mut(&owner) {
+            ids.remove(&key.1);
+            if ids.is_empty() {
+                self.checks_by_owner.remove(&owner);
+            }
+        }
     }
 
     fn deregister(&mut self, dereg: &Deregistration, touched: &mut BTreeSet<CatalogTarget>) {
@@ -228,7 +254,7 @@ impl Catalog {
         }
         self.touch_node(node, touched);
         for key in self.node_check_keys(node) {
-            self.checks.remove(&key);
+            self.remove_check_row(&key);
         }
         for key in self.node_service_keys(node) {
             if let Some(service) = self.services.remove(&key) {
@@ -245,9 +271,11 @@ impl Catalog {
         };
         let name = service.item.service.clone();
         let own_checks: Vec<CheckKey> = self
-            .node_check_keys(node)
+            .checks_by_owner
+            .get(&key)
             .into_iter()
-            .filter(|k| self.checks.get(k).is_some_and(|c| c.item.service_id == id))
+            .flatten()
+            .map(|check_id| (node.to_owned(), check_id.clone()))
             .collect();
         for check in own_checks {
             self.remove_check(&check, touched);
@@ -263,7 +291,7 @@ impl Catalog {
         if let Some(check) = self.checks.get(key) {
             let check = check.item.clone();
             self.touch_check(&check, touched);
-            self.checks.remove(key);
+            self.remove_check_row(key);
         }
     }
 
@@ -280,7 +308,7 @@ impl Catalog {
                 touched.insert(CatalogTarget::Service(service.item.service.clone()));
             }
         }
-        if !self.node_check_keys(node).is_empty() {
+        if self.has_checks(node) {
             touched.insert(CatalogTarget::Checks);
         }
     }

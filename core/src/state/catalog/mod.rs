@@ -29,6 +29,9 @@ pub struct Catalog {
     checks: BTreeMap<CheckKey, Indexed<Check>>,
     /// Service name → its instances (derived from `services`).
     instances: BTreeMap<String, BTreeSet<ServiceKey>>,
+    /// `(node, service ID)` → IDs of the checks bound to that instance, `(node, "")` → the
+    /// node's own checks (derived from `checks`), so reads never scan a node's other checks.
+    checks_by_owner: BTreeMap<ServiceKey, BTreeSet<String>>,
     indexes: Indexes,
 }
 
@@ -132,8 +135,7 @@ impl Catalog {
             if !service_id.is_empty() && !catalog.services.contains_key(&service_key) {
                 return bad("check on an unknown service");
             }
-            let key = (check.item.node.clone(), check.item.check_id.clone());
-            if catalog.checks.insert(key, check).is_some() {
+            if !catalog.insert_check_row(check) {
                 return bad("duplicate check");
             }
         }

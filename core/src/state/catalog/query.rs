@@ -166,27 +166,31 @@ impl Catalog {
             .collect()
     }
 
-    /// Checks of one instance.
+    /// Checks of one instance, by check ID.
     fn own_checks<'a>(
         &'a self,
-        node: &str,
-        service_id: &'a str,
+        node: &'a str,
+        service_id: &str,
     ) -> impl Iterator<Item = Indexed<Check>> + 'a {
-        self.node_checks(node)
-            .filter(move |c| c.item.service_id == service_id)
-            .cloned()
+        self.checks_by_owner
+            .get(&(node.to_owned(), service_id.to_owned()))
+            .into_iter()
+            .flatten()
+            .filter_map(move |id| self.checks.get(&(node.to_owned(), id.clone())).cloned())
     }
 
     /// Node checks plus the instance's own checks, in check-ID order.
     fn bearing_checks(&self, node: &str, service_id: &str) -> Vec<Indexed<Check>> {
-        self.node_checks(node)
-            .filter(|c| c.item.service_id.is_empty() || c.item.service_id == service_id)
-            .cloned()
-            .collect()
+        let mut checks: Vec<Indexed<Check>> = self.own_checks(node, "").collect();
+        if !service_id.is_empty() {
+            checks.extend(self.own_checks(node, service_id));
+            checks.sort_by(|a, b| a.item.check_id.cmp(&b.item.check_id));
+        }
+        checks
     }
 
-    fn node_checks<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Indexed<Check>> + 'a {
-        range_of_node(&self.checks, node).map(|(_, check)| check)
+    pub(super) fn has_checks(&self, node: &str) -> bool {
+        range_of_node(&self.checks, node).next().is_some()
     }
 
     pub(super) fn node_check_keys(&self, node: &str) -> Vec<CheckKey> {
