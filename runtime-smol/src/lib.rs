@@ -3,5 +3,6 @@
 pub mod agent;
 pub mod cli;
 pub mod http;
+pub mod serf;
 pub mod shell;
 pub mod storage;

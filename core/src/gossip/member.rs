@@ -249,7 +249,10 @@ impl Gossip {
         let Some(member) = self.members.get_mut(name) else {
             return;
         };
-        if incarnation < member.incarnation || !member.status.is_live() {
+        // A leave about a failed member still counts (Serf's leave intent): it is how a late
+        // graceful leave and `force_leave` turn `failed` into `left`.
+        let leave_of_failed = from == name && member.status == MemberStatus::Failed;
+        if incarnation < member.incarnation || !(member.status.is_live() || leave_of_failed) {
             return;
         }
         member.incarnation = incarnation;

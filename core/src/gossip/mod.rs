@@ -237,6 +237,22 @@ impl Gossip {
         );
     }
 
+    /// Consul's `force-leave`: a failed member is marked left here and, through gossip,
+    /// everywhere (so nobody keeps trying to reconnect to it). False unless `name` is a
+    /// known failed member.
+    pub fn force_leave(&mut self, now: Instant, name: &str) -> bool {
+        let now = self.observe_time(now);
+        let Some(member) = self.members.get(name) else {
+            return false;
+        };
+        if member.status != MemberStatus::Failed {
+            return false;
+        }
+        let incarnation = member.incarnation;
+        self.on_dead(now, name, incarnation, name);
+        true
+    }
+
     /// Replaces our tags and announces them at a new incarnation.
     pub fn set_tags(&mut self, now: Instant, tags: Tags) {
         let now = self.observe_time(now);

@@ -796,3 +796,51 @@ fn probing_a_suspect_tells_it_first_and_its_ack_carries_the_refutation() {
     });
     assert!(ack.is_some_and(|msgs| msgs.contains(&refutation)));
 }
+
+#[test]
+fn force_leave_turns_a_failed_member_left_and_gossips_it() {
+    let mut g = node_with_peers(Config::lan(), 2);
+    assert!(
+        !g.force_leave(at(1), &name(2)),
+        "an alive member is not forced out"
+    );
+    assert!(!g.force_leave(at(1), "stranger"));
+    deliver(
+        &mut g,
+        at(1),
+        3,
+        &[Message::Dead {
+            name: name(2),
+            incarnation: 0,
+            from: name(3),
+        }],
+    );
+    settle(&mut g);
+    assert!(g.force_leave(at(2), &name(2)));
+    let left = g.member(&name(2)).cloned().expect("listed");
+    assert_eq!(left.status, MemberStatus::Left);
+    assert_eq!(drain(&mut g), vec![Out::Event(Event::MemberLeft(left))]);
+    let leave = encode_message(&Message::Dead {
+        name: name(2),
+        incarnation: 0,
+        from: name(2),
+    });
+    assert_eq!(g.broadcasts.take(usize::MAX, 0, 1), vec![leave]);
+    assert!(!g.force_leave(at(3), &name(2)), "already left");
+}
+
+#[test]
+fn late_leave_about_a_failed_member_marks_it_left() {
+    let mut g = node_with_peers(Config::lan(), 2);
+    let dead = |from: u8| Message::Dead {
+        name: name(2),
+        incarnation: 0,
+        from: name(from),
+    };
+    deliver(&mut g, at(1), 3, &[dead(3)]);
+    drain(&mut g);
+    deliver(&mut g, at(2), 3, &[dead(2)]);
+    let left = g.member(&name(2)).cloned().expect("listed");
+    assert_eq!(left.status, MemberStatus::Left);
+    assert_eq!(drain(&mut g), vec![Out::Event(Event::MemberLeft(left))]);
+}

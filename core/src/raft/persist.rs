@@ -45,6 +45,24 @@ pub(crate) struct PendingWrite {
 }
 
 impl Raft {
+    /// The newest snapshot staged or being written but not yet durable (zero if none). A
+    /// snapshot taken now must be newer, or it would replace a newer one once both are written.
+    pub(super) fn newest_pending_snapshot(&self) -> LogIndex {
+        let staged = self.staged.write.snapshot.iter().map(|s| s.meta.last_index);
+        let waiting = self
+            .staged
+            .then
+            .iter()
+            .chain(self.pending.iter().flat_map(|p| p.then.iter()))
+            .filter_map(|then| match then {
+                AfterPersist::SnapshotTaken(s, _) | AfterPersist::SnapshotInstalled(s) => {
+                    Some(s.meta.last_index)
+                }
+                _ => None,
+            });
+        staged.chain(waiting).max().unwrap_or_default()
+    }
+
     /// The hard state changed; it goes into the next persist.
     pub(super) fn stage_hard_state(&mut self) {
         self.staged.hard_state_dirty = true;

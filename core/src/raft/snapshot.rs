@@ -23,7 +23,10 @@ impl Raft {
             .snapshot
             .as_ref()
             .map_or(LogIndex(0), |s| s.meta.last_index);
-        if last_index > self.applied || last_index <= latest.max(self.log.base_index()) {
+        let newest = latest
+            .max(self.log.base_index())
+            .max(self.newest_pending_snapshot());
+        if last_index > self.applied || last_index <= newest {
             return;
         }
         let Some(last_term) = self.log.term_at(last_index) else {

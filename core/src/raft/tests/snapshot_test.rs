@@ -45,6 +45,30 @@ fn snapshot_beyond_applied_index_is_refused() {
     assert_eq!(drain(&mut r), vec![]);
 }
 
+#[test]
+fn snapshot_older_than_one_still_being_written_is_refused() {
+    // Found by the VOPR (seeds 846, 1616, ...): a snapshot taken while a newer one was not yet
+    // durable was written after it, replacing it and leaving a gap in the log.
+    let (mut r, now) = leader();
+    r.propose(now, Bytes::from_static(b"x")).ok();
+    let token = persist_token(&drain(&mut r));
+    r.handle_persisted(now, token);
+    r.handle_message(now, NodeId(2), append_ok(2, 1, 3));
+    drain(&mut r);
+    assert_eq!(r.applied_index(), LogIndex(3));
+    r.snapshot_taken(now, LogIndex(3), Bytes::from_static(b"at 3"));
+    let newer = persist_token(&drain(&mut r));
+    r.snapshot_taken(now, LogIndex(2), Bytes::from_static(b"at 2"));
+    assert_eq!(drain(&mut r), vec![]);
+    r.handle_persisted(now, newer);
+    assert_eq!(r.term_at(LogIndex(3)), Some(Term(2)));
+    assert_eq!(
+        r.term_at(LogIndex(2)),
+        None,
+        "compacted through the newer snapshot"
+    );
+}
+
 fn chunk(offset: u64, data: &'static [u8], done: bool) -> Message {
     Message::InstallSnapshot(SnapshotChunk {
         term: Term(2),
