@@ -8,6 +8,7 @@
 pub mod api;
 pub mod fuzzing;
 pub mod gossip;
+pub mod health;
 pub mod ids;
 pub mod node;
 pub mod raft;
