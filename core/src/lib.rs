@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod fuzzing;
+pub mod go_duration;
 pub mod gossip;
 pub mod health;
 pub mod ids;
