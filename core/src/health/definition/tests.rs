@@ -215,7 +215,7 @@ fn errors_name_the_key_and_the_reason() {
         ),
         (
             br#"{"check": {"name": "c", "ttl": "soon"}}"#,
-            err("check.ttl", "unknown unit \"soon\" in duration \"soon\""),
+            err("check.ttl", "invalid duration \"soon\""),
         ),
         (
             br#"{"check": {"name": "c", "grpc": "localhost:1"}}"#,
