@@ -70,7 +70,23 @@ pub fn restore_state(data: &[u8]) {
         let again = State::restore(&bytes).expect("a restored state's snapshot restores");
         assert_eq!(again.index(), restored.index());
         assert_eq!(again.kv(), restored.kv());
+        assert_eq!(again.catalog(), restored.catalog());
         assert_eq!(again.snapshot(), bytes);
+        for node in restored.catalog().nodes().take(4) {
+            let query = state::catalog::types::CatalogQuery::NodeServices {
+                node: node.item.node.clone(),
+            };
+            assert!(restored.query_catalog(&query).1 >= 1);
+        }
+        for (_, service) in restored.catalog().services().take(4) {
+            let query = state::catalog::types::CatalogQuery::ServiceHealth {
+                service: service.item.service.clone(),
+                tags: service.item.tags.clone(),
+                node_meta: Vec::new(),
+                passing_only: true,
+            };
+            assert!(restored.query_catalog(&query).1 >= 1);
+        }
         for entry in restored.kv().entries().take(4) {
             let query = state::kv_types::KvQuery::Keys {
                 prefix: entry.key.clone(),
@@ -108,3 +124,44 @@ pub use crate::gossip::fuzz_packet as gossip_packet;
 
 /// Decrypts `data` as an encrypted gossip packet with a fixed test key; must never panic.
 pub use crate::gossip::fuzz_encrypted_packet as gossip_encrypted_packet;
+
+/// Answers `data` as a DNS query against a fixed catalog: never panics, replies fit and parse.
+pub use crate::api::dns::fuzz_query as dns_query;
+
+/// Builds DNS answers for a service with hundreds of instances named from `data`.
+pub use crate::api::dns::fuzz_response_huge as dns_response_huge;
+/// Decodes `data` as a JSON config file, a service register body and a check register body;
+/// whatever decodes must satisfy the definitions' invariants and schedule without panicking.
+pub fn service_definition(data: &[u8]) {
+    use crate::health::definition::{decode_check_body, decode_config, decode_service_body};
+    let mut checks = Vec::new();
+    if let Ok(defs) = decode_config(data) {
+        for service in &defs.services {
+            assert!(!service.id.is_empty() && !service.name.is_empty());
+            checks.extend(service.checks.iter().cloned());
+        }
+        checks.extend(defs.checks);
+    }
+    if let Ok(service) = decode_service_body(data) {
+        assert!(!service.id.is_empty() && !service.name.is_empty());
+        assert!(service.weights.passing >= 1);
+        checks.extend(service.checks);
+    }
+    if let Ok(check) = decode_check_body(data) {
+        checks.push(check);
+    }
+    let mut scheduler = crate::health::Scheduler::new(crate::rand::Rng::new(0));
+    let start = crate::time::Instant::ZERO;
+    for check in checks {
+        assert!(!check.id.is_empty() && !check.name.is_empty());
+        assert!(check.output_max_size > 0);
+        assert!(check.failures_before_warning <= check.failures_before_critical);
+        let periodic = !matches!(check.kind, crate::health::CheckKind::Ttl { .. });
+        assert_eq!(periodic, !check.interval.is_zero());
+        scheduler.add(start, check);
+    }
+    if let Some(at) = scheduler.poll_timeout() {
+        scheduler.handle_timeout(at);
+    }
+    while scheduler.poll_action().is_some() {}
+}

@@ -7,7 +7,9 @@
 
 pub mod api;
 pub mod fuzzing;
+pub mod go_duration;
 pub mod gossip;
+pub mod health;
 pub mod ids;
 pub mod node;
 pub mod raft;

@@ -1,6 +1,7 @@
 //! synod's runtime: drives synod-core over real sockets, files and timers.
 
 pub mod agent;
+mod calendar;
 pub mod cli;
 pub mod http;
 pub mod serf;

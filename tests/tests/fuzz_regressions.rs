@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use synod_core::fuzzing;
 use synod_core::ids::{NodeId, Term};
 use synod_core::raft::Message;
+use synod_core::state::catalog::types::{CatalogCommand, Check, Node, Registration, Service};
 use synod_core::state::kv_types::KvCommand;
 use synod_core::state::{Command, State, encode_command};
 use synod_core::wire::{Body, Envelope, encode_envelope, to_postcard};
@@ -25,6 +26,9 @@ const TARGETS: &[(&str, ReplayBody)] = &[
     ("http_query", fuzzing::http_query),
     ("gossip_packet", fuzzing::gossip_packet),
     ("gossip_encrypted_packet", fuzzing::gossip_encrypted_packet),
+    ("dns_query", fuzzing::dns_query),
+    ("dns_response_huge", fuzzing::dns_response_huge),
+    ("service_definition", fuzzing::service_definition),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -110,8 +114,42 @@ fn sample_snapshot() -> Vec<u8> {
     state.apply(2, &cmd("a/b"));
     state.apply(3, &cmd("a/c"));
     state.apply(4, &Command::Kv(KvCommand::Delete { key: "a/b".into() }));
+    let web = Service {
+        id: "web1".into(),
+        service: "web".into(),
+        tags: vec!["rails".into()],
+        port: 80,
+        ..Service::default()
+    };
+    let check = Check {
+        check_id: "web-http".into(),
+        name: "web-http".into(),
+        service_id: "web1".into(),
+        ..Check::default()
+    };
+    let register = Registration {
+        node: Node {
+            node: "n1".into(),
+            address: "10.0.0.1".into(),
+            ..Node::default()
+        },
+        skip_node_update: false,
+        service: Some(web),
+        checks: vec![check],
+    };
+    state.apply(
+        5,
+        &Command::Catalog(CatalogCommand::Register(Box::new(register))),
+    );
     state.snapshot().to_vec()
 }
+
+const SAMPLE_SERVICE_CONFIG: &[u8] = br#"{"service": {"name": "web", "tags": ["rails"], "port": 80,
+  "checks": [{"http": "http://localhost/", "interval": "10s"}, {"ttl": "1m30s"}]},
+  "check": {"name": "mem", "args": ["/bin/true"], "interval": "5s"}}"#;
+
+const SAMPLE_SERVICE_BODY: &[u8] = br#"{"Name": "api", "Port": 9090, "Weights": {"Passing": 3},
+  "Check": {"TCP": "localhost:9090", "Interval": "2s", "FailuresBeforeCritical": 2}}"#;
 
 /// Every prefix of `data`, plus `data` with each byte flipped: cheap neighbours of valid input.
 fn neighbours(data: &[u8]) -> Vec<Vec<u8>> {
@@ -131,7 +169,7 @@ fn hand_made_inputs_survive_every_body() {
     let mut framed_with_piece = vec![3u8];
     framed_with_piece.extend(&frame);
     framed_with_piece.extend(&frame);
-    let seeds: [(&str, Vec<u8>); 5] = [
+    let seeds: [(&str, Vec<u8>); 7] = [
         ("decode_frame", framed_with_piece),
         ("decode_envelope", payload),
         (
@@ -140,6 +178,8 @@ fn hand_made_inputs_survive_every_body() {
         ),
         ("decode_command", sample_command()),
         ("restore_state", sample_snapshot()),
+        ("service_definition", SAMPLE_SERVICE_CONFIG.to_vec()),
+        ("service_definition", SAMPLE_SERVICE_BODY.to_vec()),
     ];
     for (target, seed) in seeds {
         let body = body_for(target).expect("known target");

@@ -1,2 +1,3 @@
 //! Client-facing protocol codecs: pure functions over bytes.
+pub mod dns;
 pub mod http;

@@ -2,6 +2,7 @@
 //!
 //! Besides the replicated tables, [`State`] keeps the local watch registry that blocking
 //! queries park on; it is not part of snapshots.
+pub mod catalog;
 pub mod kv;
 pub mod kv_types;
 mod snapshot;
@@ -11,6 +12,10 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
+use crate::state::catalog::types::{
+    CatalogCommand, CatalogCommandResult, CatalogQuery, CatalogQueryResult,
+};
+use crate::state::catalog::{Catalog, CatalogTarget};
 use crate::state::kv::KvStore;
 use crate::state::kv_types::{KvCommand, KvCommandResult, KvQuery, KvQueryResult};
 use crate::state::watch::{WatchId, WatchRegistry, WatchTarget};
@@ -24,6 +29,8 @@ pub const COMMAND_VERSION: u8 = 1;
 pub enum Command {
     /// A KV write.
     Kv(KvCommand),
+    /// A catalog write.
+    Catalog(CatalogCommand),
 }
 
 /// What applying a [`Command`] did.
@@ -31,6 +38,8 @@ pub enum Command {
 pub enum CommandResult {
     /// Outcome of a KV write.
     Kv(KvCommandResult),
+    /// Outcome of a catalog write.
+    Catalog(CatalogCommandResult),
 }
 
 /// Bytes for a log entry.
@@ -57,6 +66,7 @@ pub enum WatchStatus {
 pub struct State {
     index: u64,
     kv: KvStore,
+    catalog: Catalog,
     watches: WatchRegistry,
     woken: BTreeSet<WatchId>,
     changed: Vec<String>,
@@ -78,6 +88,11 @@ impl State {
         &self.kv
     }
 
+    /// The catalog tables.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
     /// Applies the committed `command` at Raft `index` (strictly above [`State::index`]) and
     /// wakes the watches on what it changed.
     ///
@@ -93,12 +108,29 @@ impl State {
         let mut changed = std::mem::take(&mut self.changed);
         let result = match command {
             Command::Kv(cmd) => CommandResult::Kv(self.kv.apply(index, cmd, &mut changed)),
+            Command::Catalog(cmd) => {
+                let mut targets = Vec::new();
+                let result = self.catalog.apply(index, cmd, &mut targets);
+                for target in &targets {
+                    self.watches.fire_catalog(target, index, &mut self.woken);
+                }
+                CommandResult::Catalog(result)
+            }
         };
         for key in changed.drain(..) {
             self.watches.fire(&key, index, &mut self.woken);
         }
         self.changed = changed;
         result
+    }
+
+    /// Applies a committed KV write (see [`State::apply`]).
+    pub fn apply_kv(&mut self, index: u64, command: &KvCommand) -> KvCommandResult {
+        match self.apply(index, &Command::Kv(command.clone())) {
+            CommandResult::Kv(result) => result,
+            // A KV command only ever yields a KV result.
+            CommandResult::Catalog(_) => KvCommandResult::Done(false),
+        }
     }
 
     /// Records that the entry at `index` changed nothing in the tables (a leader's blank entry
@@ -117,18 +149,35 @@ impl State {
         self.kv.query(query)
     }
 
-    /// Parks blocking query `id` on `target` unless the target's index already exceeds
-    /// `min_index` (the `?index=` the client sent).
+    /// Answers a catalog read with its blocking-query index (never 0).
+    pub fn query_catalog(&self, query: &CatalogQuery) -> (CatalogQueryResult, u64) {
+        self.catalog.query(query)
+    }
+
+    /// Parks blocking query `id` on `target` (a KV key or prefix, or a catalog target) unless
+    /// the target's index already exceeds `min_index` (the `?index=` the client sent).
     pub fn watch_kv(&mut self, id: WatchId, target: WatchTarget, min_index: u64) -> WatchStatus {
         let current = match &target {
             WatchTarget::Key(key) => self.kv.key_index(key),
             WatchTarget::Prefix(prefix) => self.kv.prefix_index(prefix),
+            WatchTarget::Catalog(target) => self.catalog.target_index(target).max(1),
         };
         if current > min_index {
             return WatchStatus::AlreadyChanged;
         }
         self.watches.register(id, target, min_index);
         WatchStatus::Parked
+    }
+
+    /// Parks blocking catalog query `id` on `target` (see [`CatalogQuery::target`]) unless its
+    /// index already exceeds `min_index`.
+    pub fn watch_catalog(
+        &mut self,
+        id: WatchId,
+        target: CatalogTarget,
+        min_index: u64,
+    ) -> WatchStatus {
+        self.watch_kv(id, WatchTarget::Catalog(target), min_index)
     }
 
     /// Unparks `id` (timed out or abandoned); false when it was not parked.
@@ -148,15 +197,16 @@ impl State {
 
     /// The replicated content as bytes (watches are local and not included).
     pub fn snapshot(&self) -> Bytes {
-        snapshot::encode(self.index, &self.kv)
+        snapshot::encode(self.index, &self.kv, &self.catalog)
     }
 
     /// A state rebuilt from [`State::snapshot`] bytes, with no watches.
     pub fn restore(bytes: &[u8]) -> Result<State, DecodeError> {
-        let (index, kv) = snapshot::decode(bytes)?;
+        let (index, kv, catalog) = snapshot::decode(bytes)?;
         Ok(State {
             index,
             kv,
+            catalog,
             ..State::default()
         })
     }

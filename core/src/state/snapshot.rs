@@ -1,14 +1,20 @@
-//! The snapshot format: `[version][postcard SnapshotV1]`, every table as a sorted list.
+//! The snapshot format: `[version][postcard SnapshotVn]`, every table as a sorted list.
+//!
+//! Version 2 adds the catalog section; version 1 snapshots (KV only) still restore, with an
+//! empty catalog.
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::state::catalog::{Catalog, CatalogSnapshot};
 use crate::state::kv::KvStore;
 use crate::state::kv_types::KvEntry;
 use crate::wire::{self, DecodeError};
 
-/// Version byte in front of every snapshot.
-const SNAPSHOT_VERSION: u8 = 1;
+/// Version byte of the KV-only format.
+const SNAPSHOT_V1: u8 = 1;
+/// Version byte written today: KV and catalog.
+const SNAPSHOT_VERSION: u8 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct SnapshotV1 {
@@ -18,18 +24,40 @@ struct SnapshotV1 {
     kv_tombstones: Vec<(String, u64)>,
 }
 
-pub(super) fn encode(index: u64, kv: &KvStore) -> Bytes {
-    let snapshot = SnapshotV1 {
+#[derive(Serialize, Deserialize)]
+struct SnapshotV2 {
+    index: u64,
+    kv_table_index: u64,
+    kv_entries: Vec<KvEntry>,
+    kv_tombstones: Vec<(String, u64)>,
+    catalog: CatalogSnapshot,
+}
+
+pub(super) fn encode(index: u64, kv: &KvStore, catalog: &Catalog) -> Bytes {
+    let snapshot = SnapshotV2 {
         index,
         kv_table_index: kv.table_index(),
         kv_entries: kv.entries().cloned().collect(),
         kv_tombstones: kv.tombstones().map(|(k, t)| (k.to_owned(), t)).collect(),
+        catalog: catalog.to_snapshot(),
     };
     wire::encode_versioned(SNAPSHOT_VERSION, &snapshot)
 }
 
-pub(super) fn decode(bytes: &[u8]) -> Result<(u64, KvStore), DecodeError> {
-    let snapshot: SnapshotV1 = wire::decode_versioned(SNAPSHOT_VERSION, bytes)?;
+pub(super) fn decode(bytes: &[u8]) -> Result<(u64, KvStore, Catalog), DecodeError> {
+    let snapshot = match bytes.first() {
+        Some(&SNAPSHOT_V1) => {
+            let v1: SnapshotV1 = wire::decode_versioned(SNAPSHOT_V1, bytes)?;
+            SnapshotV2 {
+                index: v1.index,
+                kv_table_index: v1.kv_table_index,
+                kv_entries: v1.kv_entries,
+                kv_tombstones: v1.kv_tombstones,
+                catalog: CatalogSnapshot::default(),
+            }
+        }
+        _ => wire::decode_versioned(SNAPSHOT_VERSION, bytes)?,
+    };
     if snapshot.kv_table_index > snapshot.index {
         return Err(DecodeError::Malformed(
             "kv table index beyond the applied index".into(),
@@ -40,5 +68,6 @@ pub(super) fn decode(bytes: &[u8]) -> Result<(u64, KvStore), DecodeError> {
         snapshot.kv_tombstones,
         snapshot.kv_table_index,
     )?;
-    Ok((snapshot.index, kv))
+    let catalog = Catalog::from_snapshot(snapshot.catalog, snapshot.index)?;
+    Ok((snapshot.index, kv, catalog))
 }

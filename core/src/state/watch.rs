@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::state::catalog::CatalogTarget;
+
 /// Names one parked blocking query; chosen by the caller.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WatchId(pub u64);
@@ -14,6 +16,8 @@ pub enum WatchTarget {
     Key(String),
     /// Every key starting with this prefix (string prefix): `?recurse` and `?keys` queries.
     Prefix(String),
+    /// A catalog table, node or service name.
+    Catalog(CatalogTarget),
 }
 
 #[derive(Clone, Debug)]
@@ -28,6 +32,7 @@ pub struct WatchRegistry {
     watches: BTreeMap<WatchId, Watch>,
     by_key: BTreeMap<String, BTreeSet<WatchId>>,
     by_prefix: BTreeMap<String, BTreeSet<WatchId>>,
+    by_catalog: BTreeMap<CatalogTarget, BTreeSet<WatchId>>,
 }
 
 impl WatchRegistry {
@@ -40,8 +45,11 @@ impl WatchRegistry {
     /// registration under the same id.
     pub fn register(&mut self, id: WatchId, target: WatchTarget, min_index: u64) {
         self.cancel(id);
-        let (map, name) = self.slot(&target);
-        map.entry(name).or_default().insert(id);
+        match &target {
+            WatchTarget::Key(key) => insert_id(&mut self.by_key, key.clone(), id),
+            WatchTarget::Prefix(prefix) => insert_id(&mut self.by_prefix, prefix.clone(), id),
+            WatchTarget::Catalog(t) => insert_id(&mut self.by_catalog, t.clone(), id),
+        }
         self.watches.insert(id, Watch { target, min_index });
     }
 
@@ -50,14 +58,26 @@ impl WatchRegistry {
         let Some(watch) = self.watches.remove(&id) else {
             return false;
         };
-        let (map, name) = self.slot(&watch.target);
-        if let Some(ids) = map.get_mut(&name) {
-            ids.remove(&id);
-            if ids.is_empty() {
-                map.remove(&name);
-            }
+        match &watch.target {
+            WatchTarget::Key(key) => remove_id(&mut self.by_key, key, id),
+            WatchTarget::Prefix(prefix) => remove_id(&mut self.by_prefix, prefix, id),
+            WatchTarget::Catalog(t) => remove_id(&mut self.by_catalog, t, id),
         }
         true
+    }
+
+    /// Catalog `target`'s index moved to `index`: wakes its watches parked below `index`.
+    pub fn fire_catalog(
+        &mut self,
+        target: &CatalogTarget,
+        index: u64,
+        woken: &mut BTreeSet<WatchId>,
+    ) {
+        let due: Vec<WatchId> = match self.by_catalog.get(target) {
+            Some(ids) => ids.iter().copied().collect(),
+            None => return,
+        };
+        self.wake(due, index, woken);
     }
 
     /// `key` changed at `index`: moves every watch covering it whose `min_index` is below
@@ -74,6 +94,10 @@ impl WatchRegistry {
                 }
             }
         }
+        self.wake(due, index, woken);
+    }
+
+    fn wake(&mut self, due: Vec<WatchId>, index: u64, woken: &mut BTreeSet<WatchId>) {
         for id in due {
             if self.watches.get(&id).is_some_and(|w| w.min_index < index) {
                 self.cancel(id);
@@ -91,11 +115,17 @@ impl WatchRegistry {
     pub fn is_empty(&self) -> bool {
         self.watches.is_empty()
     }
+}
 
-    fn slot(&mut self, target: &WatchTarget) -> (&mut BTreeMap<String, BTreeSet<WatchId>>, String) {
-        match target {
-            WatchTarget::Key(key) => (&mut self.by_key, key.clone()),
-            WatchTarget::Prefix(prefix) => (&mut self.by_prefix, prefix.clone()),
+fn insert_id<K: Ord>(map: &mut BTreeMap<K, BTreeSet<WatchId>>, key: K, id: WatchId) {
+    map.entry(key).or_default().insert(id);
+}
+
+fn remove_id<K: Ord>(map: &mut BTreeMap<K, BTreeSet<WatchId>>, key: &K, id: WatchId) {
+    if let Some(ids) = map.get_mut(key) {
+        ids.remove(&id);
+        if ids.is_empty() {
+            map.remove(key);
         }
     }
 }

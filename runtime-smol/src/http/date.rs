@@ -1,5 +1,6 @@
 //! The `Date` header value (RFC 9110 IMF-fixdate), computed from the system clock.
 
+use crate::calendar::civil_from_days;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` for `now`.
@@ -26,20 +27,6 @@ fn format_unix_seconds(secs: u64) -> String {
         of_day / 60 % 60,
         of_day % 60
     )
-}
-
-/// Howard Hinnant's days-to-civil algorithm, for days since 1970-01-01.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use synod_core::ids::LogIndex;
 use synod_core::node::{ClientRequest, ClientResponse};
 use synod_core::state::kv_types::KvQuery;
 use synod_core::state::watch::{WatchId, WatchTarget};
-use synod_core::state::{Command, CommandResult, State, WatchStatus};
+use synod_core::state::{State, WatchStatus};
 
 use super::agent_self::{AgentSelf, SelfConfig};
 use super::backend::{Backend, Status};
@@ -104,7 +104,7 @@ impl Backend for MemoryBackend {
             ClientRequest::Write(command) => {
                 inner.last_index += 1;
                 let index = inner.last_index;
-                let CommandResult::Kv(result) = inner.state.apply(index, &Command::Kv(command));
+                let result = inner.state.apply_kv(index, &command);
                 inner.wake();
                 ClientResponse::Written {
                     index: LogIndex(index),

@@ -1,6 +1,7 @@
 //! Levelled, timestamped log lines in Consul's shape:
 //! `2026-11-26T06:00:00.000Z [INFO]  agent.server.raft: entering leader state: term=2`.
 
+use crate::calendar::civil_from_days;
 use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
@@ -155,21 +156,6 @@ pub fn format_timestamp(at: SystemTime) -> String {
         rem % 60,
         since.subsec_millis()
     )
-}
-
-/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm for the
-/// proleptic Gregorian calendar (only non-negative days occur here).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

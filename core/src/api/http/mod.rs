@@ -2,7 +2,6 @@
 //! bytes: the runtime owns sockets and clocks, this module owns the protocol.
 
 mod chunked;
-pub mod go_duration;
 pub mod path;
 pub mod query;
 pub mod request;
@@ -11,7 +10,7 @@ pub mod response;
 #[cfg(test)]
 mod request_tests;
 
-pub use go_duration::{DurationError, parse_go_duration};
+pub use crate::go_duration::{DurationError, parse_go_duration};
 pub use path::{clean_path, escape_path, percent_decode};
 pub use query::{Query, QueryError};
 pub use request::{Header, Limits, Method, ParseError, Progress, Request, RequestParser, Version};

@@ -296,6 +296,7 @@ proptest! {
             let query = match target {
                 WatchTarget::Key(key) => KvQuery::Get { key: key.clone() },
                 WatchTarget::Prefix(prefix) => KvQuery::List { prefix: prefix.clone() },
+                WatchTarget::Catalog(t) => panic!("the KV model watches no catalog target: {t:?}"),
             };
             state.query_kv(&query)
         };

@@ -33,10 +33,10 @@ fn empty_snapshot_restores_an_empty_state() {
 #[test]
 fn snapshot_of_another_version_is_refused() {
     let mut bytes = State::new().snapshot().to_vec();
-    bytes[0] = 2;
+    bytes[0] = 3;
     assert_eq!(
         State::restore(&bytes).map(|s| s.index()),
-        Err(DecodeError::BadVersion(2))
+        Err(DecodeError::BadVersion(3))
     );
 }
 

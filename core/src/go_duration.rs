@@ -1,6 +1,8 @@
-//! Go's `time.ParseDuration` grammar (`10s`, `1m30s`, `60000ms`, `1.5h`), as Consul's `?wait=` uses.
+//! Go's duration syntax (`10s`, `1m30s`, `60000ms`, `1.5h`): `time.ParseDuration` and
+//! `Duration.String()`, as Consul uses them in `?wait=`, config files and check definitions.
 
 use core::fmt;
+use std::time::Duration;
 
 /// A duration string Go would reject.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +81,51 @@ pub fn parse_go_duration(input: &str) -> Result<i64, DurationError> {
     }
     let magnitude = i64::try_from(total).map_err(|_| DurationError)?;
     Ok(if negative { -magnitude } else { magnitude })
+}
+
+/// Formats like Go's `Duration.String()` (`"10s"`, `"1m30s"`, `"1.5s"`, `"250ms"`, `"0s"`).
+pub fn format_go_duration(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns == 0 {
+        return "0s".into();
+    }
+    if ns < 1_000_000_000 {
+        let (unit_ns, unit) = match ns {
+            n if n < 1_000 => (1, "ns"),
+            n if n < 1_000_000 => (1_000, "µs"),
+            _ => (1_000_000, "ms"),
+        };
+        return format!("{}{unit}", fraction(ns, unit_ns));
+    }
+    let hours = ns / 3_600_000_000_000;
+    let minutes = (ns / 60_000_000_000) % 60;
+    let seconds = ns % 60_000_000_000;
+    let mut out = String::new();
+    if hours > 0 {
+        out.push_str(&format!("{hours}h"));
+    }
+    if hours > 0 || minutes > 0 {
+        out.push_str(&format!("{minutes}m"));
+    }
+    out.push_str(&format!("{}s", fraction(seconds, 1_000_000_000)));
+    out
+}
+
+/// `value / unit` with the decimal fraction trimmed of trailing zeros.
+fn fraction(value: u128, unit: u128) -> String {
+    let whole = value / unit;
+    let mut rem = value % unit;
+    if rem == 0 {
+        return whole.to_string();
+    }
+    let mut digits = String::new();
+    let mut scale = unit;
+    while rem > 0 && scale > 1 {
+        scale /= 10;
+        digits.push(char::from(b'0' + (rem / scale) as u8));
+        rem %= scale;
+    }
+    format!("{whole}.{}", digits.trim_end_matches('0'))
 }
 
 #[cfg(test)]
