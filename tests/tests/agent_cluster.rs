@@ -306,6 +306,19 @@ fn three_servers_with_bootstrap_expect_elect_one_leader_in_either_start_order() 
         out.lines()
             .any(|l| l.contains(&format!("127.0.0.1:{}", late.rpc)) && l.contains("true"))
     });
+
+    // The leader leaving gracefully takes itself out of Raft; the other three carry on.
+    let leader_rpc = format!("127.0.0.1:{}", leader.rpc);
+    let (code, _, err) = leader.cli(&["leave"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    eventually(
+        Duration::from_secs(30),
+        "a new leader without the leaver",
+        || {
+            let (_, out, _) = late.cli(&["operator", "raft", "list-peers"], &[]);
+            out.lines().count() == 4 && !out.contains(&leader_rpc) && out.contains("leader")
+        },
+    );
 }
 
 /// A `-dev` agent on free ports with `extra` flags, expected to stop by itself: its exit code

@@ -14,6 +14,7 @@ use synod_core::state::kv_types::KvQuery;
 use super::ExitRequest;
 use super::formation::server_member;
 use super::join::{DEFAULT_SERF_LAN_PORT, with_default_port};
+use super::leave::graceful_leave;
 use super::members_report::member_info;
 use super::self_report::{self, AgentIdentity};
 use crate::http::agent_members::MemberInfo;
@@ -235,8 +236,11 @@ impl Backend for NodeBackend {
     fn leave(&self) -> impl Future<Output = Result<(), String>> + Send {
         let serf = self.serf();
         let exit = self.exit.clone();
+        let handle = self.handle.clone();
         async move {
-            serf?.leave().await.map_err(|e| e.to_string())?;
+            graceful_leave(&handle, &serf?)
+                .await
+                .map_err(|e| e.to_string())?;
             // The agent shuts down after answering; a full queue means it already is.
             let _ = exit.try_send(ExitRequest::Left);
             Ok(())

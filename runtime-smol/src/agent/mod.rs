@@ -11,6 +11,7 @@ mod gossip;
 mod http_backend;
 mod identity;
 mod join;
+mod leave;
 mod members_report;
 mod self_report;
 pub mod settings;
@@ -331,7 +332,7 @@ async fn run_until_exit(
             };
             if leave && let Some(serf) = &exits.serf {
                 log.info("agent", format_args!("Gracefully shutting down agent..."));
-                if let Err(e) = serf.leave().await {
+                if let Err(e) = leave::graceful_leave(handle, serf).await {
                     log.warn("agent", format_args!("graceful leave failed: {e}"));
                 }
             }
