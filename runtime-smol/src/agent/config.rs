@@ -310,6 +310,30 @@ mod tests {
     }
 
     #[test]
+    fn servers_follow_consuls_leave_defaults_and_retry_every_30s() {
+        let c = AgentConfig::from_settings(server(Settings::default())).expect("valid");
+        assert!(!c.leave_on_terminate);
+        assert!(c.skip_leave_on_interrupt);
+        assert_eq!(c.retry_interval, std::time::Duration::from_secs(30));
+        assert_eq!(c.retry_max, 0);
+    }
+
+    #[test]
+    fn an_encrypt_key_that_is_not_32_base64_bytes_is_refused() {
+        let bad = server(Settings {
+            encrypt: Some("c2hvcnQ=".into()),
+            ..Settings::default()
+        });
+        let error = AgentConfig::from_settings(bad).expect_err("too short");
+        assert!(error.starts_with("Invalid encryption key"), "{error}");
+        let good = server(Settings {
+            encrypt: Some(crate::serf::keygen().expect("urandom")),
+            ..Settings::default()
+        });
+        assert!(AgentConfig::from_settings(good).is_ok());
+    }
+
+    #[test]
     fn disabled_ports_are_none() {
         let c = AgentConfig::from_settings(server(Settings {
             ports: PortSettings {
