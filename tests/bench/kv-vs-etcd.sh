@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Side-by-side KV benchmark: synod and etcd on this machine, same load generator, same run.
-#   tests/bench/kv-vs-etcd.sh [DURATION]     (default 10s per case)
+#   tests/bench/kv-vs-etcd.sh [single|cluster] [DURATION]     (default: cluster, 10s per case)
 # Needs: wrk, etcd-server (apt-get install -y etcd-server etcd-client wrk), ../shared/peers.
-# Prints one RESULT line per case and the synod/etcd ratio. Both run as a single durable server:
-# synod cannot form multi-server clusters until gossip joining lands.
+# Prints one line per case: both figures and the synod/etcd ratio. `cluster` runs 3 servers of
+# each on loopback and measures at the leader; `single` runs one durable server of each.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-DUR=${1:-10s}
+MODE=${1:-cluster}
+DUR=${2:-10s}
 PEERS=${PEERS:-../shared/peers}
 export PEERS_DIR=${PEERS_DIR:-$PWD/target/peers}
 WORK=$PEERS_DIR/synod-bench
 rm -rf "$WORK"; mkdir -p "$WORK"
 
 cargo build --release -q -p synod-runtime-smol --bin synod
-SYNOD_PID=""
+SYNOD_PIDS=()
 cleanup() {
-  [ -n "$SYNOD_PID" ] && kill "$SYNOD_PID" 2>/dev/null || true
+  for pid in "${SYNOD_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   bash "$PEERS/etcd.sh" stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -30,14 +31,48 @@ run() { # name url script mode conns
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-bash "$PEERS/etcd.sh" single
-./target/release/synod agent -server -bootstrap -data-dir "$WORK/data" -node bench \
-  -http-port 18500 -server-port 18300 -dns-port 18600 >"$WORK/synod.log" 2>&1 &
-SYNOD_PID=$!
-wait_http http://127.0.0.1:2379/version
-wait_http http://127.0.0.1:18500/v1/status/leader
-curl -s -X PUT -d bar http://127.0.0.1:18500/v1/kv/foo >/dev/null
-curl -s -X POST -d '{"key":"Zm9v","value":"YmFy"}' http://127.0.0.1:2379/v3/kv/put >/dev/null
+synod_server() { # n extra-args...
+  local n=$1; shift
+  ./target/release/synod agent -server -data-dir "$WORK/data$n" -node "bench$n" \
+    -http-port "1${n}500" -server-port "1${n}300" -serf-lan-port "1${n}301" -dns-port "1${n}600" \
+    "$@" >"$WORK/synod$n.log" 2>&1 &
+  SYNOD_PIDS+=($!)
+}
+
+if [ "$MODE" = single ]; then
+  bash "$PEERS/etcd.sh" single
+  ETCD=http://127.0.0.1:2379
+  synod_server 1 -bootstrap
+  wait_http http://127.0.0.1:2379/version
+  SYNOD=http://127.0.0.1:11500
+  wait_http $SYNOD/v1/status/leader
+else
+  bash "$PEERS/etcd.sh" cluster
+  for n in 1 2 3; do
+    synod_server "$n" -bootstrap-expect 3 -join 127.0.0.1:11301
+  done
+  for n in 1 2 3; do wait_http "http://127.0.0.1:${n}2379/version"; done
+  # The leader of each: etcd reports it per endpoint; synod's leader RPC port names its node.
+  sleep 3
+  ETCD=$(for n in 1 2 3; do
+      status=$(ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:${n}2379 endpoint status -w json)
+      id=$(echo "$status" | sed -n 's/.*"member_id":\([0-9]*\).*/\1/p')
+      leader=$(echo "$status" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
+      [ -n "$id" ] && [ "$id" = "$leader" ] && echo "http://127.0.0.1:${n}2379"
+    done | head -1)
+  [ -n "$ETCD" ] || { echo "etcd elected no leader" >&2; exit 1; }
+  leader=""
+  for _ in $(seq 100); do
+    leader=$(curl -sf http://127.0.0.1:11500/v1/status/leader | tr -d '"')
+    [ -n "$leader" ] && break; sleep 0.1
+  done
+  [ -n "$leader" ] || { echo "synod elected no leader" >&2; exit 1; }
+  n=${leader##*:1}; n=${n%300}
+  SYNOD=http://127.0.0.1:1${n}500
+  echo "leaders: etcd $ETCD, synod $SYNOD ($leader)"
+fi
+curl -s -X PUT -d bar $SYNOD/v1/kv/foo >/dev/null
+curl -s -X POST -d '{"key":"Zm9v","value":"YmFy"}' $ETCD/v3/kv/put >/dev/null
 
 compare() { # label etcd-result synod-result
   local er sr ep sp
@@ -48,13 +83,13 @@ compare() { # label etcd-result synod-result
 }
 
 for c in 1 16 64; do
-  e=$(run etcd http://127.0.0.1:2379 kvput.lua etcd "$c")
-  s=$(run synod http://127.0.0.1:18500 kvput.lua consul "$c")
+  e=$(run etcd $ETCD kvput.lua etcd "$c")
+  s=$(run synod $SYNOD kvput.lua consul "$c")
   compare "durable writes, $c conn" "$e" "$s"
 done
-e=$(run etcd http://127.0.0.1:2379 kvget.lua etcd 16)
-s=$(run synod http://127.0.0.1:18500 kvget.lua consul 16)
+e=$(run etcd $ETCD kvget.lua etcd 16)
+s=$(run synod $SYNOD kvget.lua consul 16)
 compare "reads (etcd linearizable), 16 conn" "$e" "$s"
-e=$(run etcd http://127.0.0.1:2379 kvget.lua etcd-serializable 16)
-s=$(run synod http://127.0.0.1:18500 kvget.lua consul-stale 16)
+e=$(run etcd $ETCD kvget.lua etcd-serializable 16)
+s=$(run synod $SYNOD kvget.lua consul-stale 16)
 compare "reads (serializable/stale), 16 conn" "$e" "$s"
