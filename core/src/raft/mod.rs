@@ -349,6 +349,26 @@ impl Raft {
     pub fn membership(&self) -> &Membership {
         self.configs.current()
     }
+    /// Entries up to here are compacted away (covered by a snapshot); the in-memory log
+    /// starts right after.
+    pub fn log_base(&self) -> LogIndex {
+        self.log.base_index()
+    }
+    /// Last index covered by the durable snapshot (zero without one).
+    pub fn snapshot_index(&self) -> LogIndex {
+        self.snapshot
+            .as_ref()
+            .map_or(LogIndex(0), |s| s.meta.last_index)
+    }
+    /// Copies of the in-memory entries in `[from, through]` (clamped to what the log holds).
+    pub fn entries(&self, from: LogIndex, through: LogIndex) -> Vec<Entry> {
+        let from = from.max(self.log.base_index().next());
+        self.log.range(from, through.min(self.log.last_index()))
+    }
+    /// Whether this server was removed from the configuration and stopped taking part.
+    pub fn is_removed(&self) -> bool {
+        self.removed
+    }
     /// Time since this node last heard from a leader (zero on the leader itself).
     pub fn last_contact(&self, now: Instant) -> Option<Duration> {
         if self.role == Role::Leader {

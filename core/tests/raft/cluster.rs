@@ -5,14 +5,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bytes::Bytes;
 
-use crate::ids::{IoToken, LogIndex, NodeId};
-use crate::raft::tests::format;
-use crate::raft::{
+use crate::format;
+use synod_core::ids::{IoToken, NodeId};
+use synod_core::raft::{
     Action, Config, Entry, EntryPayload, HardState, LogWrite, Membership, Message, Raft, Recovered,
     Snapshot,
 };
-use crate::rand::Rng;
-use crate::time::{Duration, Instant};
+use synod_core::rand::Rng;
+use synod_core::time::{Duration, Instant};
 
 /// What a node's disk holds: only completed persists change it.
 #[derive(Debug, Default)]
@@ -340,18 +340,8 @@ impl Cluster {
             return format!("{id}: no such node");
         };
         let r = &node.raft;
-        let first = r
-            .snapshot
-            .as_ref()
-            .map_or(LogIndex(1), |s| s.meta.last_index.next());
-        let entries = r
-            .log
-            .range(first.max(r.log.base_index().next()), r.last_index());
-        format!(
-            "{id}: base={} {}",
-            r.log.base_index(),
-            format::entries(&entries)
-        )
+        let entries = r.entries(r.snapshot_index().next(), r.last_index());
+        format!("{id}: base={} {}", r.log_base(), format::entries(&entries))
     }
 
     pub(crate) fn node_now(&self, id: NodeId) -> Instant {

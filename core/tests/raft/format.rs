@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::raft::{
+use synod_core::raft::{
     Action, AppendResult, Entry, EntryPayload, Event, HardState, LogWrite, Membership, Message,
     Suffrage,
 };

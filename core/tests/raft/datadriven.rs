@@ -3,10 +3,10 @@
 
 use bytes::Bytes;
 
-use crate::ids::{LogIndex, NodeId, ReadId, Term};
-use crate::raft::tests::cluster::Cluster;
-use crate::raft::{Config, Entry, EntryPayload, HardState, Membership, Recovered};
-use crate::time::{Duration, Instant};
+use crate::cluster::Cluster;
+use synod_core::ids::{LogIndex, NodeId, ReadId, Term};
+use synod_core::raft::{Config, Entry, EntryPayload, HardState, Membership, Recovered};
+use synod_core::time::{Duration, Instant};
 
 /// One item of a script: a comment kept verbatim, or a command with its expected output.
 enum Item {
@@ -68,7 +68,7 @@ pub(crate) fn run(name: &str, script: &str) {
         }
     }
     if std::env::var_os("REWRITE").is_some() {
-        let path = format!("{}/src/raft/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/tests/raft/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
         // Test-only file output: core itself never touches the filesystem.
         if let Err(e) = std::fs::write(&path, rewritten.trim_end().to_string() + "\n") {
             panic!("cannot rewrite {path}: {e}");

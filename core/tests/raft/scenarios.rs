@@ -1,12 +1,12 @@
 //! One test per script in `testdata/`.
 
-use crate::raft::tests::datadriven::run;
+use crate::datadriven::run;
 
 macro_rules! scenario {
     ($test:ident, $file:literal) => {
         #[test]
         fn $test() {
-            run($file, include_str!(concat!("../testdata/", $file)));
+            run($file, include_str!(concat!("testdata/", $file)));
         }
     };
 }

@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use crate::ids::{IoToken, LogIndex, NodeId, ReadId, Term};
-use crate::raft::tests::cluster::Disk;
-use crate::raft::{Action, Config, EntryPayload, Event, LogWrite, Membership, Message, Raft, Role};
-use crate::rand::Rng;
-use crate::time::{Duration, Instant};
+use crate::cluster::Disk;
+use synod_core::ids::{IoToken, LogIndex, NodeId, ReadId, Term};
+use synod_core::raft::{
+    Action, Config, EntryPayload, Event, LogWrite, Membership, Message, Raft, Role,
+};
+use synod_core::rand::Rng;
+use synod_core::time::{Duration, Instant};
 
 struct SimNode {
     raft: Raft,
@@ -474,11 +476,11 @@ fn run(seed: u64, size: u64) -> Coverage {
         sim.nodes
             .values()
             .map(|n| format!(
-                "\n{} {:?} t{} applied={} commit={} last={} base={} persists={} up={} conf{} removed={} timeout={:?} progress={:?}",
+                "\n{} {:?} t{} applied={} commit={} last={} base={} persists={} up={} conf{} removed={} timeout={:?}\n{:?}",
                 n.raft.id(), n.raft.role(), n.raft.term(), n.raft.applied_index(), n.raft.commit_index(),
-                n.raft.last_index(), n.raft.log.base_index(), n.persists.len(), n.up,
-                crate::raft::tests::format::membership(n.raft.membership()), n.raft.removed, n.raft.poll_timeout(),
-                n.raft.progress.iter().map(|(id, p)| (*id, p.match_index.0, p.next_index.0, format!("{:?}", p.state).chars().take(30).collect::<String>())).collect::<Vec<_>>()
+                n.raft.last_index(), n.raft.log_base(), n.persists.len(), n.up,
+                crate::format::membership(n.raft.membership()), n.raft.is_removed(), n.raft.poll_timeout(),
+                n.raft
             ))
             .collect::<Vec<_>>()
     );
