@@ -62,12 +62,28 @@ pub(crate) fn free_port() -> u16 {
     listener.local_addr().expect("local addr").port()
 }
 
-/// A fresh, empty directory under the system temp dir.
+/// A fresh, empty directory for one test (a data dir, a config dir).
+///
+/// Kept under Cargo's per-target temp dir, in one folder per test binary that is emptied the
+/// first time the binary asks: agents' data dirs hold a preallocated 64 MiB WAL segment each,
+/// so leaving every run's dirs behind would fill the disk.
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
+    static RUN_DIR: OnceLock<PathBuf> = OnceLock::new();
+    let run_dir = RUN_DIR.get_or_init(|| {
+        let binary = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "tests".to_string());
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("e2e")
+            .join(binary);
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    });
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("synod-{name}-{}-{nanos}", std::process::id()));
+    let dir = run_dir.join(format!("{name}-{nanos}"));
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir
 }
