@@ -20,9 +20,11 @@
 //! `read`, `transfer`; `log` (entries after the snapshot base) and `progress` (the leader's
 //! view of each follower) are plain data structures.
 
+mod durable_image;
 pub mod message;
 pub mod types;
 
+pub use durable_image::LogWriteError;
 pub use message::*;
 pub use types::*;
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_channel::{Receiver, Sender};
 use synod_core::ids::IoToken;
-use synod_core::raft::{Entry, LogWrite, Recovered};
+use synod_core::raft::{LogWrite, LogWriteError, Recovered};
 
 use super::env::Disk;
 
@@ -29,31 +29,10 @@ impl MemoryImage {
         self.lock().clone()
     }
 
-    /// Applies `write` in the order `LogWrite` prescribes: snapshot, truncation, entries, hard
-    /// state, compaction.
-    pub fn apply(&self, write: &LogWrite) {
-        let mut image = self.lock();
-        if let Some(snapshot) = &write.snapshot {
-            let last = snapshot.meta.last_index;
-            image.entries.retain(|e| e.index > last);
-            image.snapshot = Some(snapshot.clone());
-        }
-        if let Some(from) = write.truncate_from {
-            image.entries.retain(|e| e.index < from);
-        }
-        if let Some(first) = write.entries.first() {
-            // An append always continues (or overwrites the tail of) the log.
-            image.entries.retain(|e| e.index < first.index);
-            image.entries.extend(write.entries.iter().cloned());
-        }
-        if let Some(hard_state) = write.hard_state {
-            image.hard_state = hard_state;
-        }
-        if let Some(through) = write.compact_through {
-            image.entries.retain(|e| e.index > through);
-        }
-        let floor = image.snapshot.as_ref().map(|s| s.meta.last_index);
-        keep_contiguous_after(&mut image.entries, floor);
+    /// Applies `write` as `LogWrite` prescribes (snapshot, truncation, entries, hard state,
+    /// compaction), refusing a write that breaks its contract.
+    pub fn apply(&self, write: &LogWrite) -> Result<(), LogWriteError> {
+        self.lock().apply(write)
     }
 
     fn lock(&self) -> MutexGuard<'_, Recovered> {
@@ -63,24 +42,6 @@ impl MemoryImage {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-/// `Recovered::entries` must start right after the snapshot and have no holes.
-fn keep_contiguous_after(
-    entries: &mut Vec<Entry>,
-    snapshot_last: Option<synod_core::ids::LogIndex>,
-) {
-    if let Some(last) = snapshot_last {
-        entries.retain(|e| e.index > last);
-        if entries.first().is_some_and(|e| e.index != last.next()) {
-            entries.clear();
-        }
-    }
-    let contiguous = entries
-        .windows(2)
-        .position(|w| w[1].index != w[0].index.next())
-        .map_or(entries.len(), |i| i + 1);
-    entries.truncate(contiguous);
 }
 
 /// A [`Disk`] over a [`MemoryImage`].
@@ -100,7 +61,12 @@ impl MemoryDisk {
 
 impl Disk for MemoryDisk {
     fn submit(&mut self, token: IoToken, write: LogWrite) {
-        self.image.apply(&write);
+        if self.image.apply(&write).is_err() {
+            // A write that breaks the contract is a bug upstream: stop the disk, as a failed
+            // real disk does, so the loop stops with `DiskFailed` instead of carrying on.
+            self.durable.close();
+            return;
+        }
         // The loop holds the receiver for as long as it submits; a closed channel means the
         // loop is gone and nobody waits for the token.
         let _ = self.durable.try_send(token);
@@ -111,7 +77,7 @@ impl Disk for MemoryDisk {
 mod tests {
     use super::*;
     use synod_core::ids::{LogIndex, NodeId, Term};
-    use synod_core::raft::{EntryPayload, HardState, Snapshot, SnapshotMeta};
+    use synod_core::raft::{Entry, EntryPayload, HardState, Snapshot, SnapshotMeta};
 
     fn entry(index: u64, term: u64) -> Entry {
         Entry {
@@ -131,17 +97,21 @@ mod tests {
     #[test]
     fn truncation_then_append_replaces_the_conflicting_suffix() {
         let image = MemoryImage::new();
-        image.apply(&append(vec![entry(1, 1), entry(2, 1), entry(3, 1)]));
-        image.apply(&LogWrite {
-            truncate_from: Some(LogIndex(2)),
-            entries: vec![entry(2, 2)],
-            hard_state: Some(HardState {
-                term: Term(2),
-                vote: Some(NodeId(7)),
-                commit: LogIndex(1),
-            }),
-            ..LogWrite::default()
-        });
+        image
+            .apply(&append(vec![entry(1, 1), entry(2, 1), entry(3, 1)]))
+            .expect("a write that keeps the contract");
+        image
+            .apply(&LogWrite {
+                truncate_from: Some(LogIndex(2)),
+                entries: vec![entry(2, 2)],
+                hard_state: Some(HardState {
+                    term: Term(2),
+                    vote: Some(NodeId(7)),
+                    commit: LogIndex(1),
+                }),
+                ..LogWrite::default()
+            })
+            .expect("a write that keeps the contract");
         let recovered = image.recovered();
         assert_eq!(recovered.entries, vec![entry(1, 1), entry(2, 2)]);
         assert_eq!(recovered.hard_state.vote, Some(NodeId(7)));
@@ -150,19 +120,23 @@ mod tests {
     #[test]
     fn snapshot_and_compaction_leave_only_entries_after_the_snapshot() {
         let image = MemoryImage::new();
-        image.apply(&append((1..=5).map(|i| entry(i, 1)).collect()));
-        image.apply(&LogWrite {
-            snapshot: Some(Snapshot {
-                meta: SnapshotMeta {
-                    last_index: LogIndex(3),
-                    last_term: Term(1),
-                    membership: Default::default(),
-                },
-                data: bytes::Bytes::from_static(b"state"),
-            }),
-            compact_through: Some(LogIndex(3)),
-            ..LogWrite::default()
-        });
+        image
+            .apply(&append((1..=5).map(|i| entry(i, 1)).collect()))
+            .expect("a write that keeps the contract");
+        image
+            .apply(&LogWrite {
+                snapshot: Some(Snapshot {
+                    meta: SnapshotMeta {
+                        last_index: LogIndex(3),
+                        last_term: Term(1),
+                        membership: Default::default(),
+                    },
+                    data: bytes::Bytes::from_static(b"state"),
+                }),
+                compact_through: Some(LogIndex(3)),
+                ..LogWrite::default()
+            })
+            .expect("a write that keeps the contract");
         let recovered = image.recovered();
         assert_eq!(recovered.entries, vec![entry(4, 1), entry(5, 1)]);
         assert_eq!(

@@ -3,124 +3,19 @@
 
 use std::collections::VecDeque;
 
-use synod_core::ids::{IoToken, LogIndex};
-use synod_core::raft::{Entry, HardState, LogWrite, Recovered, Snapshot};
+use synod_core::ids::IoToken;
+use synod_core::raft::{LogWrite, Recovered};
 
 /// A write the driver was asked for that breaks the `LogWrite` contract.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiskError(pub String);
 
-/// What survives a crash: the writes that completed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DurableImage {
-    /// Last durable hard state.
-    pub hard_state: HardState,
-    /// Last durable snapshot.
-    pub snapshot: Option<Snapshot>,
-    /// Durable entries after the snapshot, contiguous.
-    pub entries: Vec<Entry>,
-}
+/// What survives a crash: the writes that completed (core's checked in-memory image).
+pub type DurableImage = Recovered;
 
-impl DurableImage {
-    fn snapshot_index(&self) -> LogIndex {
-        self.snapshot
-            .as_ref()
-            .map_or(LogIndex(0), |s| s.meta.last_index)
-    }
-
-    fn next_index(&self) -> LogIndex {
-        self.entries
-            .last()
-            .map_or(self.snapshot_index(), |e| e.index)
-            .next()
-    }
-
-    /// Applies a whole write, in the order `LogWrite` documents: snapshot, truncation, entries,
-    /// hard state, compaction.
-    pub fn apply(&mut self, write: &LogWrite) -> Result<(), DiskError> {
-        self.apply_prefix(write, write.entries.len())?;
-        if let Some(hard_state) = write.hard_state {
-            self.hard_state = hard_state;
-        }
-        if let Some(through) = write.compact_through {
-            if through > self.snapshot_index() {
-                return Err(DiskError(format!(
-                    "compact_through {through} beyond the durable snapshot at {}",
-                    self.snapshot_index()
-                )));
-            }
-            self.entries.retain(|e| e.index > through);
-        }
-        Ok(())
-    }
-
-    /// Applies the snapshot, the truncation and the first `entries` entries of a write: what a
-    /// torn write leaves behind.
-    fn apply_prefix(&mut self, write: &LogWrite, entries: usize) -> Result<(), DiskError> {
-        if let Some(snapshot) = &write.snapshot {
-            self.install(snapshot)?;
-        }
-        if let Some(from) = write.truncate_from {
-            self.entries.retain(|e| e.index < from);
-        }
-        for entry in write.entries.iter().take(entries) {
-            if entry.index != self.next_index() {
-                return Err(DiskError(format!(
-                    "append of entry {} is not contiguous (next durable index is {})",
-                    entry.index,
-                    self.next_index()
-                )));
-            }
-            self.entries.push(entry.clone());
-        }
-        Ok(())
-    }
-
-    /// Installs a snapshot: entries after it survive only if the log agrees with its last entry
-    /// (Raft §7), either holding that entry or a snapshot already covering it; otherwise the
-    /// whole log is replaced by it.
-    fn install(&mut self, snapshot: &Snapshot) -> Result<(), DiskError> {
-        let last = &snapshot.meta;
-        if let Some(durable) = &self.snapshot
-            && durable.meta.last_index > last.last_index
-        {
-            // The log after the newer snapshot may already be compacted: replacing it would
-            // leave a hole between the snapshot and the first entry.
-            return Err(DiskError(format!(
-                "snapshot through {} would replace the newer durable snapshot through {}",
-                last.last_index, durable.meta.last_index
-            )));
-        }
-        let covered = self.snapshot.as_ref().is_some_and(|s| {
-            s.meta.last_index == last.last_index && s.meta.last_term == last.last_term
-        });
-        let agrees = covered
-            || self
-                .entries
-                .iter()
-                .any(|e| e.index == last.last_index && e.term == last.last_term);
-        if agrees {
-            self.entries.retain(|e| e.index > last.last_index);
-        } else {
-            self.entries.clear();
-        }
-        self.snapshot = Some(snapshot.clone());
-        Ok(())
-    }
-
-    /// The state a restarting node loads.
-    pub fn recovered(&self) -> Recovered {
-        Recovered {
-            hard_state: self.hard_state,
-            snapshot: self.snapshot.clone(),
-            entries: self.entries.clone(),
-        }
-    }
-
-    /// Whether nothing was ever made durable (a node that must bootstrap again).
-    pub fn is_blank(&self) -> bool {
-        *self == DurableImage::default()
-    }
+/// Whether nothing was ever made durable (a node that must bootstrap again).
+pub fn is_blank(image: &DurableImage) -> bool {
+    *image == DurableImage::default()
 }
 
 /// A one-line summary of a write, for failure reports.
@@ -171,7 +66,7 @@ impl Disk {
             Some((t, write, _)) if t == token => self
                 .image
                 .apply(&write)
-                .map_err(|e| DiskError(format!("{} in write {}", e.0, describe(&write)))),
+                .map_err(|e| DiskError(format!("{e} in write {}", describe(&write)))),
             other => Err(DiskError(format!(
                 "completion of {token:?} out of order (oldest pending: {:?})",
                 other.map(|(t, _, _)| t)
@@ -186,7 +81,10 @@ impl Disk {
         let in_progress = self.queue.pop_front();
         self.queue.clear();
         match (in_progress, torn_entries) {
-            (Some((_, write, _)), Some(keep)) => self.image.apply_prefix(&write, keep),
+            (Some((_, write, _)), Some(keep)) => self
+                .image
+                .apply_torn(&write, keep)
+                .map_err(|e| DiskError(e.to_string())),
             _ => Ok(()),
         }
     }
@@ -200,8 +98,8 @@ impl Disk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use synod_core::ids::{NodeId, Term};
-    use synod_core::raft::{EntryPayload, SnapshotMeta};
+    use synod_core::ids::{LogIndex, NodeId, Term};
+    use synod_core::raft::{Entry, EntryPayload, HardState, Snapshot, SnapshotMeta};
 
     fn entry(index: u64, term: u64) -> Entry {
         Entry {
@@ -326,7 +224,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(indexes(&image), vec![(4, 1), (5, 1)]);
-        let recovered = image.recovered();
+        let recovered = image.clone();
         assert_eq!(recovered.snapshot, Some(snapshot));
         assert_eq!(recovered.entries.len(), 2);
     }

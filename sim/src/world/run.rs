@@ -409,7 +409,7 @@ impl World {
     fn boot(&mut self, i: usize) {
         let id = self.slots[i].id;
         let image = self.slots[i].disk.image();
-        let (recovered, blank) = (image.recovered(), image.is_blank());
+        let (recovered, blank) = (image.clone(), super::disk::is_blank(image));
         let durable = recovered.hard_state;
         let mut seed_state =
             self.options.seed ^ id.0.wrapping_mul(0x9E37_79B9) ^ self.slots[i].incarnation << 40;
