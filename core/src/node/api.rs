@@ -1,6 +1,7 @@
 //! The types a driver exchanges with a [`super::Node`].
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{IoToken, LogIndex, NodeId, RequestId};
 use crate::raft::{self, LogWrite};
@@ -32,7 +33,7 @@ pub enum Input {
 }
 
 /// How fresh a read must be.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Consistency {
     /// The leader answers while its lease holds.
     Default,
@@ -43,7 +44,7 @@ pub enum Consistency {
 }
 
 /// A client's request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientRequest {
     /// A replicated KV write.
     Write(KvCommand),
@@ -57,7 +58,7 @@ pub enum ClientRequest {
 }
 
 /// The answer to a client request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientResponse {
     /// The write committed and was applied at `index`.
     Written {
@@ -78,7 +79,7 @@ pub enum ClientResponse {
 }
 
 /// Why a client request failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientError {
     /// Not the leader; retry at `leader` (if known). The request had no effect.
     NotLeader {

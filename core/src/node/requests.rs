@@ -2,38 +2,54 @@
 
 use std::collections::BTreeMap;
 
-use crate::ids::{LogIndex, ReadId, RequestId, Term};
+use crate::ids::{LogIndex, NodeId, ReadId, RequestId, Term};
 use crate::raft::{ProposeError, ReadError, Role};
 use crate::state::kv_types::KvQuery;
 use crate::state::{self, CommandResult};
 use crate::time::Instant;
 
+use crate::wire::Body;
+
 use super::{Action, ClientError, ClientRequest, ClientResponse, Consistency, Node};
+
+/// Who gets a request's answer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Asker {
+    /// A client of this node.
+    Client(RequestId),
+    /// The follower `node` that forwarded the request as `Body::Forward { id, .. }`.
+    Peer {
+        /// The origin.
+        node: NodeId,
+        /// The origin's forward id.
+        id: u64,
+    },
+}
 
 /// Requests in flight, each in exactly one of these maps.
 #[derive(Debug, Default)]
 pub(super) struct Pending {
     /// Proposed writes by log index, with the term they were proposed in: the entry applied at
     /// that index answers the request only if its term matches.
-    writes: BTreeMap<LogIndex, (RequestId, Term)>,
+    writes: BTreeMap<LogIndex, (Asker, Term)>,
     /// Reads waiting for a ReadIndex round.
-    read_rounds: BTreeMap<ReadId, (RequestId, KvQuery)>,
+    read_rounds: BTreeMap<ReadId, (Asker, KvQuery)>,
     /// Reads whose linearization point is known, waiting for the state to reach that index.
-    caught_up_at: BTreeMap<LogIndex, Vec<(RequestId, KvQuery)>>,
+    caught_up_at: BTreeMap<LogIndex, Vec<(Asker, KvQuery)>>,
     /// Reads that reached a leader before it committed an entry of its term: retried after the
     /// next apply rather than failed, so a freshly elected leader just answers a little later.
-    until_leader_ready: Vec<(RequestId, KvQuery, Consistency)>,
+    until_leader_ready: Vec<(Asker, KvQuery, Consistency)>,
 }
 
 impl Node {
-    pub(super) fn handle_request(&mut self, now: Instant, id: RequestId, request: ClientRequest) {
+    pub(super) fn handle_request(&mut self, now: Instant, id: Asker, request: ClientRequest) {
         match request {
             ClientRequest::Write(command) => self.propose(now, id, command),
             ClientRequest::Read { query, consistency } => self.read(now, id, query, consistency),
         }
     }
 
-    fn read(&mut self, now: Instant, id: RequestId, query: KvQuery, consistency: Consistency) {
+    fn read(&mut self, now: Instant, id: Asker, query: KvQuery, consistency: Consistency) {
         match consistency {
             Consistency::Stale => self.answer_read(id, &query),
             Consistency::Default => match self.raft.lease_read(now) {
@@ -48,7 +64,7 @@ impl Node {
         }
     }
 
-    fn wait_for_leader_ready(&mut self, id: RequestId, query: KvQuery, consistency: Consistency) {
+    fn wait_for_leader_ready(&mut self, id: Asker, query: KvQuery, consistency: Consistency) {
         self.pending
             .until_leader_ready
             .push((id, query, consistency));
@@ -69,7 +85,7 @@ impl Node {
         }
     }
 
-    fn propose(&mut self, now: Instant, id: RequestId, command: state::kv_types::KvCommand) {
+    fn propose(&mut self, now: Instant, id: Asker, command: state::kv_types::KvCommand) {
         let bytes = state::encode_command(&state::Command::Kv(command));
         match self.raft.propose(now, bytes) {
             Ok(index) => {
@@ -80,13 +96,13 @@ impl Node {
         }
     }
 
-    fn read_round(&mut self, now: Instant, id: RequestId, query: KvQuery) {
+    fn read_round(&mut self, now: Instant, id: Asker, query: KvQuery) {
         let read = self.next_read_id();
         self.pending.read_rounds.insert(read, (id, query));
         self.raft.read_index(now, read);
     }
 
-    fn read_at(&mut self, index: LogIndex, id: RequestId, query: KvQuery) {
+    fn read_at(&mut self, index: LogIndex, id: Asker, query: KvQuery) {
         if self.state.index() >= index.0 {
             self.answer_read(id, &query);
         } else {
@@ -142,7 +158,7 @@ impl Node {
             // Another leader's entry took this index: ours was overwritten and never applied.
             _ => ClientResponse::Failed(ClientError::LeadershipLost),
         };
-        self.out.push_back(Action::Respond { id, response });
+        self.respond(id, response);
     }
 
     /// On losing leadership, writes still in flight may or may not commit: say so now rather
@@ -163,15 +179,22 @@ impl Node {
         }
     }
 
-    fn answer_read(&mut self, id: RequestId, query: &KvQuery) {
+    fn answer_read(&mut self, id: Asker, query: &KvQuery) {
         let (result, index) = self.state.query_kv(query);
         let response = ClientResponse::Read { index, result };
-        self.out.push_back(Action::Respond { id, response });
+        self.respond(id, response);
     }
 
-    fn respond_error(&mut self, id: RequestId, error: ClientError) {
-        let response = ClientResponse::Failed(error);
-        self.out.push_back(Action::Respond { id, response });
+    pub(super) fn respond_error(&mut self, id: Asker, error: ClientError) {
+        self.respond(id, ClientResponse::Failed(error));
+    }
+
+    /// Answers a local client directly, a forwarding follower with a `ForwardReply`.
+    pub(super) fn respond(&mut self, asker: Asker, response: ClientResponse) {
+        match asker {
+            Asker::Client(id) => self.out.push_back(Action::Respond { id, response }),
+            Asker::Peer { node, id } => self.send(node, Body::ForwardReply { id, response }),
+        }
     }
 }
 

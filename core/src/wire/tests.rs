@@ -22,6 +22,56 @@ fn pop_all(decoder: &mut FrameDecoder) -> Result<Vec<bytes::Bytes>, DecodeError>
 }
 
 #[test]
+fn forward_and_its_reply_round_trip() {
+    use crate::ids::LogIndex;
+    use crate::node::{ClientRequest, ClientResponse, Consistency};
+    use crate::state::kv_types::{KvCommandResult, KvQuery};
+    let bodies = [
+        Body::Forward {
+            id: u64::MAX,
+            request: ClientRequest::Read {
+                query: KvQuery::Get { key: "k".into() },
+                consistency: Consistency::Consistent,
+            },
+        },
+        Body::ForwardReply {
+            id: 3,
+            response: ClientResponse::Written {
+                index: LogIndex(9),
+                result: KvCommandResult::Done(true),
+            },
+        },
+    ];
+    for body in bodies {
+        let env = Envelope {
+            from: NodeId(2),
+            to: NodeId(1),
+            body,
+        };
+        let frame = encode_envelope(&env);
+        assert_eq!(decode_envelope(&frame[FRAME_HEADER_LEN..]), Ok(env));
+    }
+}
+
+#[test]
+fn every_truncation_of_a_forward_is_an_error() {
+    let frame = encode_envelope(&Envelope {
+        from: NodeId(2),
+        to: NodeId(1),
+        body: Body::Forward {
+            id: 77,
+            request: crate::node::ClientRequest::Write(crate::state::kv_types::KvCommand::Delete {
+                key: "k".into(),
+            }),
+        },
+    });
+    let payload = &frame[FRAME_HEADER_LEN..];
+    for cut in 0..payload.len() {
+        assert!(decode_envelope(&payload[..cut]).is_err(), "cut at {cut}");
+    }
+}
+
+#[test]
 fn frame_header_counts_version_and_payload() {
     let frame = encode_envelope(&sample_envelope());
     let len = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]) as usize;
@@ -137,7 +187,9 @@ proptest! {
 
     #[test]
     fn raft_message_round_trips_through_postcard(env in envelope()) {
-        let Body::Raft(msg) = env.body;
+        let Body::Raft(msg) = env.body else {
+            panic!("the envelope strategy yields Raft bodies only");
+        };
         prop_assert_eq!(from_postcard::<Message>(&to_postcard(&msg)), Ok(msg));
     }
 
