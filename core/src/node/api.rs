@@ -81,15 +81,18 @@ pub enum ClientResponse {
 /// Why a client request failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientError {
-    /// Not the leader; retry at `leader` (if known). The request had no effect.
+    /// Not served: no leader is known (`None`: "No cluster leader"), or the request reached a
+    /// server that no longer leads; retry at `leader` if known. The request had no effect.
     NotLeader {
         /// Known leader.
         leader: Option<NodeId>,
     },
-    /// Leadership was lost before the write committed: it may or may not take effect.
+    /// Leadership was lost before the write committed, or the leader a follower forwarded it to
+    /// changed or did not answer in time: it may or may not take effect.
     LeadershipLost,
     /// The leader cannot serve this yet (no entry of its term committed, or a leadership
-    /// transfer or membership change in progress); retry shortly. The request had no effect.
+    /// transfer or membership change in progress), or a read forwarded to it was not answered
+    /// in time; retry shortly. The request had no effect.
     NotReady,
 }
 

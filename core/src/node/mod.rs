@@ -5,7 +5,9 @@
 //!
 //! The node turns client requests into Raft proposals and reads, applies committed entries to
 //! the [`State`], and answers each request exactly once: a write after its entry is applied, a
-//! read once the state has caught up with the index its consistency mode requires.
+//! read once the state has caught up with the index its consistency mode requires. A follower
+//! forwards its clients' writes and non-stale reads to the leader it knows and relays the answer
+//! (see `forward`).
 
 mod api;
 mod forward;
