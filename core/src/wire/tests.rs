@@ -1,6 +1,6 @@
 use proptest::prelude::*;
 
-use super::strategies::envelope;
+use super::strategies::{envelope, forward_envelope};
 use crate::ids::{NodeId, Term};
 use crate::raft::Message;
 use crate::wire::*;
@@ -50,24 +50,6 @@ fn forward_and_its_reply_round_trip() {
         };
         let frame = encode_envelope(&env);
         assert_eq!(decode_envelope(&frame[FRAME_HEADER_LEN..]), Ok(env));
-    }
-}
-
-#[test]
-fn every_truncation_of_a_forward_is_an_error() {
-    let frame = encode_envelope(&Envelope {
-        from: NodeId(2),
-        to: NodeId(1),
-        body: Body::Forward {
-            id: 77,
-            request: crate::node::ClientRequest::Write(crate::state::kv_types::KvCommand::Delete {
-                key: "k".into(),
-            }),
-        },
-    });
-    let payload = &frame[FRAME_HEADER_LEN..];
-    for cut in 0..payload.len() {
-        assert!(decode_envelope(&payload[..cut]).is_err(), "cut at {cut}");
     }
 }
 
@@ -191,6 +173,16 @@ proptest! {
             panic!("the envelope strategy yields Raft bodies only");
         };
         prop_assert_eq!(from_postcard::<Message>(&to_postcard(&msg)), Ok(msg));
+    }
+
+    #[test]
+    fn forward_envelopes_round_trip_and_every_truncation_fails(env in forward_envelope()) {
+        let frame = encode_envelope(&env);
+        let payload = &frame[FRAME_HEADER_LEN..];
+        for cut in 0..payload.len() {
+            prop_assert!(decode_envelope(&payload[..cut]).is_err(), "cut at {}", cut);
+        }
+        prop_assert_eq!(decode_envelope(payload), Ok(env));
     }
 
     #[test]
