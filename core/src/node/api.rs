@@ -1,6 +1,7 @@
 //! The types a driver exchanges with a [`super::Node`].
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{IoToken, LogIndex, NodeId, RequestId};
 use crate::raft::{self, LogWrite};
@@ -32,7 +33,7 @@ pub enum Input {
 }
 
 /// How fresh a read must be.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Consistency {
     /// The leader answers while its lease holds.
     Default,
@@ -43,7 +44,7 @@ pub enum Consistency {
 }
 
 /// A client's request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientRequest {
     /// A replicated KV write.
     Write(KvCommand),
@@ -57,7 +58,7 @@ pub enum ClientRequest {
 }
 
 /// The answer to a client request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientResponse {
     /// The write committed and was applied at `index`.
     Written {
@@ -78,17 +79,20 @@ pub enum ClientResponse {
 }
 
 /// Why a client request failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientError {
-    /// Not the leader; retry at `leader` (if known). The request had no effect.
+    /// Not served: no leader is known (`None`: "No cluster leader"), or the request reached a
+    /// server that no longer leads; retry at `leader` if known. The request had no effect.
     NotLeader {
         /// Known leader.
         leader: Option<NodeId>,
     },
-    /// Leadership was lost before the write committed: it may or may not take effect.
+    /// Leadership was lost before the write committed, or the leader a follower forwarded it to
+    /// changed or did not answer in time: it may or may not take effect.
     LeadershipLost,
     /// The leader cannot serve this yet (no entry of its term committed, or a leadership
-    /// transfer or membership change in progress); retry shortly. The request had no effect.
+    /// transfer or membership change in progress), or a read forwarded to it was not answered
+    /// in time; retry shortly. The request had no effect.
     NotReady,
 }
 

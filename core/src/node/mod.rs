@@ -5,11 +5,16 @@
 //!
 //! The node turns client requests into Raft proposals and reads, applies committed entries to
 //! the [`State`], and answers each request exactly once: a write after its entry is applied, a
-//! read once the state has caught up with the index its consistency mode requires.
+//! read once the state has caught up with the index its consistency mode requires. A follower
+//! forwards its clients' writes and non-stale reads to the leader it knows and relays the answer
+//! (see `forward`).
 
 mod api;
+mod forward;
 mod requests;
 
+#[cfg(test)]
+mod forward_tests;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +29,7 @@ use crate::rand::Rng;
 use crate::state::{self, State};
 use crate::time::Instant;
 use crate::wire::{Body, Envelope, decode_envelope, encode_envelope};
+use forward::Forwarded;
 use requests::Pending;
 
 /// One synod server.
@@ -35,6 +41,8 @@ pub struct Node {
     /// Requests waiting for Raft (proposals, read-index rounds) or for the state to catch up.
     pending: Pending,
     next_read: u64,
+    /// Client requests handed to the leader, by forward id.
+    forwarded: Forwarded,
     /// Last index covered by a snapshot (taken or restored).
     snapshot_index: LogIndex,
     out: VecDeque<Action>,
@@ -69,6 +77,7 @@ impl Node {
             state,
             pending: Pending::default(),
             next_read: 0,
+            forwarded: Forwarded::starting_at(rng.next_u64()),
             snapshot_index,
             out: VecDeque::new(),
         };
@@ -92,7 +101,7 @@ impl Node {
         match input {
             Input::Frame(frame) => self.handle_frame(now, &frame),
             Input::Persisted(token) => self.raft.handle_persisted(now, token),
-            Input::Request { id, request } => self.handle_request(now, id, request),
+            Input::Request { id, request } => self.handle_client_request(now, id, request),
         }
         self.pump(now);
     }
@@ -100,6 +109,7 @@ impl Node {
     /// The deadline from `poll_timeout` passed.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.raft.handle_timeout(now);
+        self.expire_forwards(now);
         self.pump(now);
     }
 
@@ -147,7 +157,11 @@ impl Node {
     /// Next deadline.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.raft.poll_timeout()
+        let forward = self.forwarded.next_deadline();
+        match (self.raft.poll_timeout(), forward) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The Raft machine (read-only view).
@@ -176,6 +190,8 @@ impl Node {
         }
         match body {
             Body::Raft(msg) => self.raft.handle_message(now, from, msg),
+            Body::Forward { id, request } => self.handle_forwarded(now, from, id, request),
+            Body::ForwardReply { id, response } => self.forward_replied(from, id, response),
         }
     }
 
@@ -188,15 +204,7 @@ impl Node {
     fn pump(&mut self, now: Instant) {
         while let Some(action) = self.raft.poll_action() {
             match action {
-                raft::Action::Send { to, msg } => {
-                    let envelope = Envelope {
-                        from: self.id(),
-                        to,
-                        body: Body::Raft(msg),
-                    };
-                    let frame = encode_envelope(&envelope);
-                    self.out.push_back(Action::Send { to, frame });
-                }
+                raft::Action::Send { to, msg } => self.send(to, Body::Raft(msg)),
                 raft::Action::Persist { token, write } => {
                     self.out.push_back(Action::Persist { token, write });
                 }
@@ -215,6 +223,17 @@ impl Node {
                 }
             }
         }
+        self.fail_forwards_to_former_leader();
+    }
+
+    fn send(&mut self, to: NodeId, body: Body) {
+        let envelope = Envelope {
+            from: self.id(),
+            to,
+            body,
+        };
+        let frame = encode_envelope(&envelope);
+        self.out.push_back(Action::Send { to, frame });
     }
 
     fn apply(&mut self, now: Instant, entries: Vec<raft::Entry>) {

@@ -178,7 +178,8 @@ fn garbage_and_misaddressed_frames_are_dropped_without_effect() {
         to: NodeId(3),
         body: Body::Raft(raft::Message::TimeoutNow { term: Term(99) }),
     });
-    node.handle_input(now, Input::Frame(misaddressed));
+    let payload = misaddressed.slice(crate::wire::FRAME_HEADER_LEN..);
+    node.handle_input(now, Input::Frame(payload));
     assert_eq!(drain(&mut node), vec![]);
     assert_eq!(node.raft().term(), term);
 }

@@ -4,6 +4,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::NodeId;
+use crate::node::{ClientRequest, ClientResponse};
 use crate::wire::{DecodeError, encode_frame, from_postcard};
 
 /// One peer-to-peer message.
@@ -23,6 +24,21 @@ pub struct Envelope {
 pub enum Body {
     /// Raft consensus traffic.
     Raft(crate::raft::Message),
+    /// A client request a follower hands to the leader it knows; answered by `ForwardReply`
+    /// with the same `id`.
+    Forward {
+        /// Chosen by the origin to match the reply.
+        id: u64,
+        /// The client's request, unchanged.
+        request: ClientRequest,
+    },
+    /// The leader's answer to a `Forward`.
+    ForwardReply {
+        /// The `Forward`'s id.
+        id: u64,
+        /// What the origin tells its client.
+        response: ClientResponse,
+    },
 }
 
 /// A complete frame (length, version, payload) ready to write to a stream.

@@ -5,11 +5,13 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 
 use crate::ids::{LogIndex, NodeId, Term};
+use crate::node::{ClientError, ClientRequest, ClientResponse, Consistency};
 use crate::raft::{
     AppendRequest, AppendResponse, AppendResult, Entry, EntryPayload, Membership, Message,
     ServerInfo, SnapshotChunk, SnapshotChunkResponse, SnapshotMeta, Suffrage, VoteRequest,
     VoteResponse,
 };
+use crate::state::kv_types::{KvCommand, KvCommandResult, KvEntry, KvQuery, KvQueryResult};
 use crate::wire::{Body, Envelope};
 
 fn term() -> impl Strategy<Value = Term> {
@@ -158,5 +160,100 @@ pub(crate) fn envelope() -> impl Strategy<Value = Envelope> {
         from: NodeId(from),
         to: NodeId(to),
         body: Body::Raft(msg),
+    })
+}
+
+fn kv_command() -> impl Strategy<Value = KvCommand> {
+    prop_oneof![
+        (".{0,8}", bytes(), any::<u64>()).prop_map(|(key, value, flags)| KvCommand::Set {
+            key,
+            value,
+            flags
+        }),
+        (".{0,8}", bytes(), any::<u64>(), any::<u64>()).prop_map(|(key, value, flags, index)| {
+            KvCommand::Cas {
+                key,
+                value,
+                flags,
+                index,
+            }
+        }),
+        ".{0,8}".prop_map(|key| KvCommand::Delete { key }),
+    ]
+}
+
+fn client_request() -> impl Strategy<Value = ClientRequest> {
+    let consistency = prop_oneof![
+        Just(Consistency::Default),
+        Just(Consistency::Consistent),
+        Just(Consistency::Stale),
+    ];
+    let query = prop_oneof![
+        ".{0,8}".prop_map(|key| KvQuery::Get { key }),
+        (".{0,8}", proptest::option::of(".{0,2}"))
+            .prop_map(|(prefix, separator)| KvQuery::Keys { prefix, separator }),
+    ];
+    prop_oneof![
+        kv_command().prop_map(ClientRequest::Write),
+        (query, consistency)
+            .prop_map(|(query, consistency)| ClientRequest::Read { query, consistency }),
+    ]
+}
+
+fn kv_entry() -> impl Strategy<Value = KvEntry> {
+    (
+        ".{0,8}",
+        any::<[u64; 4]>(),
+        bytes(),
+        proptest::option::of(".{0,8}"),
+    )
+        .prop_map(
+            |(key, [create_index, modify_index, lock_index, flags], value, session)| KvEntry {
+                key,
+                create_index,
+                modify_index,
+                lock_index,
+                flags,
+                value,
+                session,
+            },
+        )
+}
+
+fn client_response() -> impl Strategy<Value = ClientResponse> {
+    let error = prop_oneof![
+        proptest::option::of(any::<u64>().prop_map(NodeId))
+            .prop_map(|leader| ClientError::NotLeader { leader }),
+        Just(ClientError::LeadershipLost),
+        Just(ClientError::NotReady),
+    ];
+    prop_oneof![
+        (index(), any::<bool>()).prop_map(|(index, done)| ClientResponse::Written {
+            index,
+            result: KvCommandResult::Done(done),
+        }),
+        (any::<u64>(), vec(kv_entry(), 0..3)).prop_map(|(index, entries)| ClientResponse::Read {
+            index,
+            result: KvQueryResult::Entries(entries),
+        }),
+        (any::<u64>(), vec(".{0,8}", 0..3)).prop_map(|(index, keys)| ClientResponse::Read {
+            index,
+            result: KvQueryResult::Keys(keys),
+        }),
+        error.prop_map(ClientResponse::Failed),
+    ]
+}
+
+/// Any forwarding envelope: a forwarded request or its reply.
+pub(crate) fn forward_envelope() -> impl Strategy<Value = Envelope> {
+    let body = prop_oneof![
+        (any::<u64>(), client_request()).prop_map(|(id, request)| Body::Forward { id, request }),
+        (any::<u64>(), client_response())
+            .prop_map(|(id, response)| Body::ForwardReply { id, response }),
+    ];
+    (any::<u64>(), any::<u64>(), body).prop_map(|(from, to, body)| Envelope {
+        from: NodeId(from),
+        to: NodeId(to),
+        body,
     })
 }

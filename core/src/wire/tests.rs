@@ -1,6 +1,6 @@
 use proptest::prelude::*;
 
-use super::strategies::envelope;
+use super::strategies::{envelope, forward_envelope};
 use crate::ids::{NodeId, Term};
 use crate::raft::Message;
 use crate::wire::*;
@@ -19,6 +19,38 @@ fn pop_all(decoder: &mut FrameDecoder) -> Result<Vec<bytes::Bytes>, DecodeError>
         out.push(payload);
     }
     Ok(out)
+}
+
+#[test]
+fn forward_and_its_reply_round_trip() {
+    use crate::ids::LogIndex;
+    use crate::node::{ClientRequest, ClientResponse, Consistency};
+    use crate::state::kv_types::{KvCommandResult, KvQuery};
+    let bodies = [
+        Body::Forward {
+            id: u64::MAX,
+            request: ClientRequest::Read {
+                query: KvQuery::Get { key: "k".into() },
+                consistency: Consistency::Consistent,
+            },
+        },
+        Body::ForwardReply {
+            id: 3,
+            response: ClientResponse::Written {
+                index: LogIndex(9),
+                result: KvCommandResult::Done(true),
+            },
+        },
+    ];
+    for body in bodies {
+        let env = Envelope {
+            from: NodeId(2),
+            to: NodeId(1),
+            body,
+        };
+        let frame = encode_envelope(&env);
+        assert_eq!(decode_envelope(&frame[FRAME_HEADER_LEN..]), Ok(env));
+    }
 }
 
 #[test]
@@ -137,8 +169,20 @@ proptest! {
 
     #[test]
     fn raft_message_round_trips_through_postcard(env in envelope()) {
-        let Body::Raft(msg) = env.body;
+        let Body::Raft(msg) = env.body else {
+            panic!("the envelope strategy yields Raft bodies only");
+        };
         prop_assert_eq!(from_postcard::<Message>(&to_postcard(&msg)), Ok(msg));
+    }
+
+    #[test]
+    fn forward_envelopes_round_trip_and_every_truncation_fails(env in forward_envelope()) {
+        let frame = encode_envelope(&env);
+        let payload = &frame[FRAME_HEADER_LEN..];
+        for cut in 0..payload.len() {
+            prop_assert!(decode_envelope(&payload[..cut]).is_err(), "cut at {}", cut);
+        }
+        prop_assert_eq!(decode_envelope(payload), Ok(env));
     }
 
     #[test]
