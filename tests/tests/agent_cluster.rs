@@ -284,20 +284,28 @@ fn three_servers_with_bootstrap_expect_elect_one_leader_in_either_start_order() 
     drop(forward);
     let servers = bootstrap_three([2, 0, 1], "r");
 
-    // Writes go to the leader (followers do not forward yet); every server then serves the
-    // value with ?stale.
+    // A write through a follower is forwarded to the leader; every server then serves the
+    // value, a follower also with the default (leader-confirmed) consistency.
     let leader_addr = servers[0].leader();
     let leader = servers
         .iter()
         .find(|s| leader_addr == format!("127.0.0.1:{}", s.rpc))
         .expect("the leader is one of the three");
-    let (status, body) = http(leader.http, "PUT", "/v1/kv/formed", "yes");
+    let follower = servers
+        .iter()
+        .find(|s| leader_addr != format!("127.0.0.1:{}", s.rpc))
+        .expect("two of the three follow");
+    let (status, body) = http(follower.http, "PUT", "/v1/kv/formed", "yes");
     assert_eq!((status, body.trim()), (200, "true"));
     for server in &servers {
         eventually(Duration::from_secs(10), "value replicated", || {
             http(server.http, "GET", "/v1/kv/formed?stale&raw", "") == (200, "yes".to_owned())
         });
     }
+    assert_eq!(
+        http(follower.http, "GET", "/v1/kv/formed?raw", ""),
+        (200, "yes".to_owned())
+    );
 
     // A fourth server joining later becomes a voter.
     let late = Server::start("late", &[format!("-join={}", servers[1].serf_addr())]);
