@@ -3,13 +3,11 @@
 
 mod cli_support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cli_support::{Agent, free_port, run_to_end, temp_dir};
+use cli_support::{Agent, free_port, http, run_to_end, temp_dir};
 
 /// How long a killed agent may take to show as failed (serf's LAN defaults give ~5–6 s with
 /// many members; Lifeguard starts suspicion at its maximum with few confirmers).
@@ -93,28 +91,6 @@ impl Server {
         assert_eq!(status, 200, "{body}");
         body.trim().trim_matches('"').to_owned()
     }
-}
-
-/// One HTTP/1.1 exchange on a fresh connection: (status, body).
-fn http(port: u16, method: &str, target: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the HTTP API");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("read timeout");
-    let request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("send request");
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("read response");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a response head");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("a status code");
-    (status, body.to_string())
 }
 
 /// Polls `check` every 200 ms until it holds; panics with `what` after `limit`. Returns how

@@ -4,26 +4,16 @@
 
 mod cli_support;
 
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use cli_support::{Agent, free_port, run_to_end, temp_dir};
+use cli_support::{Agent, free_port, http, run_to_end, temp_dir};
 use synod_runtime_smol::cli::http_client::read_response;
 
 /// `GET target` on the HTTP API: (status, body).
 fn get(port: u16, target: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the HTTP API");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("read timeout");
-    let request = format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).expect("send request");
-    let response = read_response(BufReader::new(stream)).expect("a response");
-    (
-        response.status,
-        String::from_utf8_lossy(&response.body).into_owned(),
-    )
+    http(port, "GET", target, "")
 }
 
 #[test]

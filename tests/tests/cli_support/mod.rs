@@ -6,8 +6,8 @@
 
 #![allow(dead_code)] // each cli test file uses its own subset
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -54,6 +54,39 @@ fn build_synod() -> PathBuf {
     let binary = profile_dir.join("synod");
     assert!(binary.exists(), "no binary at {}", binary.display());
     binary
+}
+
+/// One HTTP/1.1 exchange with the agent's API on a fresh connection: (status, head, body).
+pub(crate) fn http_exchange(
+    port: u16,
+    method: &str,
+    target: &str,
+    body: &str,
+) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the HTTP API");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    let request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read response");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a response head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("a status code");
+    (status, head.to_string(), body.to_string())
+}
+
+/// One HTTP/1.1 exchange with the agent's API: (status, body).
+pub(crate) fn http(port: u16, method: &str, target: &str, body: &str) -> (u16, String) {
+    let (status, _, body) = http_exchange(port, method, target, body);
+    (status, body)
 }
 
 /// A port nothing listens on right now.
