@@ -413,6 +413,17 @@ mod tests {
         h.invoke(client, "k", OpKind::Set { value: v(value) })
     }
 
+    fn cas(h: &mut History, client: usize, value: &'static str, expect: u64) -> usize {
+        h.invoke(
+            client,
+            "k",
+            OpKind::Cas {
+                value: v(value),
+                expect,
+            },
+        )
+    }
+
     fn written(index: u64) -> Outcome {
         Outcome::Written { index, done: true }
     }
@@ -482,14 +493,7 @@ mod tests {
         h.complete(r1, read("a", 5));
         let r2 = h.invoke(1, "k", OpKind::Get);
         h.complete(r2, read("lost", 9));
-        let c = h.invoke(
-            1,
-            "k",
-            OpKind::Cas {
-                value: v("c"),
-                expect: 9,
-            },
-        );
+        let c = cas(&mut h, 1, "c", 9);
         h.complete(c, written(11));
         assert_eq!(check_history(&h), Ok(()));
     }
@@ -517,14 +521,7 @@ mod tests {
         let mut h = History::new();
         let a = set(&mut h, 0, "a");
         h.complete(a, written(5));
-        let c = h.invoke(
-            1,
-            "k",
-            OpKind::Cas {
-                value: v("c"),
-                expect: 4,
-            },
-        );
+        let c = cas(&mut h, 1, "c", 4);
         h.complete(c, written(7));
         assert!(check_history(&h).is_err());
     }
@@ -532,23 +529,9 @@ mod tests {
     #[test]
     fn cas_zero_creates_only_when_absent() {
         let mut ok = History::new();
-        let c = ok.invoke(
-            0,
-            "k",
-            OpKind::Cas {
-                value: v("c"),
-                expect: 0,
-            },
-        );
+        let c = cas(&mut ok, 0, "c", 0);
         ok.complete(c, written(3));
-        let d = ok.invoke(
-            1,
-            "k",
-            OpKind::Cas {
-                value: v("d"),
-                expect: 0,
-            },
-        );
+        let d = cas(&mut ok, 1, "d", 0);
         ok.complete(
             d,
             Outcome::Written {
@@ -559,23 +542,9 @@ mod tests {
         assert_eq!(check_history(&ok), Ok(()));
 
         let mut bad = History::new();
-        let c = bad.invoke(
-            0,
-            "k",
-            OpKind::Cas {
-                value: v("c"),
-                expect: 0,
-            },
-        );
+        let c = cas(&mut bad, 0, "c", 0);
         bad.complete(c, written(3));
-        let d = bad.invoke(
-            1,
-            "k",
-            OpKind::Cas {
-                value: v("d"),
-                expect: 0,
-            },
-        );
+        let d = cas(&mut bad, 1, "d", 0);
         bad.complete(d, written(4));
         assert!(check_history(&bad).is_err());
     }
@@ -585,14 +554,7 @@ mod tests {
         let mut h = History::new();
         let a = set(&mut h, 0, "a");
         h.complete(a, written(5));
-        let c = h.invoke(
-            1,
-            "k",
-            OpKind::Cas {
-                value: v("c"),
-                expect: 5,
-            },
-        );
+        let c = cas(&mut h, 1, "c", 5);
         h.complete(
             c,
             Outcome::Written {
@@ -637,14 +599,7 @@ mod tests {
         let a = set(&mut h, 0, "a");
         h.complete(a, written(5));
         set(&mut h, 1, "never-read");
-        let c = h.invoke(
-            2,
-            "k",
-            OpKind::Cas {
-                value: v("c"),
-                expect: 5,
-            },
-        );
+        let c = cas(&mut h, 2, "c", 5);
         h.complete(
             c,
             Outcome::Written {
