@@ -1,7 +1,7 @@
 //! `synod kv delete [-recurse] [-cas -modify-index=] KEY_OR_PREFIX`.
 
+use super::key_argument;
 use super::pair::written;
-use super::strip_leading_slash;
 use crate::cli::command::{CommandSpec, EXIT_ERROR, number, switch, value};
 use crate::cli::ui::Ui;
 
@@ -27,16 +27,9 @@ pub(crate) fn run(args: &[String], ui: &mut Ui<'_>) -> i32 {
         Ok(parsed) => parsed,
         Err(code) => return code,
     };
-    let key = match f.positional.as_slice() {
-        [] => "",
-        [key] => strip_leading_slash(key),
-        more => {
-            ui.error(&format!(
-                "Too many arguments (expected 1, got {})",
-                more.len()
-            ));
-            return EXIT_ERROR;
-        }
+    let key = match key_argument(&f.positional, ui) {
+        Ok(key) => key,
+        Err(code) => return code,
     };
     let (recurse, cas) = (f.switch("recurse"), f.switch("cas"));
     if key.is_empty() && !recurse {

@@ -4,8 +4,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::format::detailed;
+use super::key_argument;
 use super::pair::{KvPair, pairs_from};
-use super::strip_leading_slash;
 use crate::cli::command::{CommandSpec, EXIT_ERROR, switch, value};
 use crate::cli::http_client::ApiClient;
 use crate::cli::ui::Ui;
@@ -40,16 +40,9 @@ pub(crate) fn run(args: &[String], ui: &mut Ui<'_>) -> i32 {
         Ok(parsed) => parsed,
         Err(code) => return code,
     };
-    let key = match f.positional.as_slice() {
-        [] => "",
-        [key] => strip_leading_slash(key),
-        more => {
-            ui.error(&format!(
-                "Too many arguments (expected 1, got {})",
-                more.len()
-            ));
-            return EXIT_ERROR;
-        }
+    let key = match key_argument(&f.positional, ui) {
+        Ok(key) => key,
+        Err(code) => return code,
     };
     let (recurse, keys) = (f.switch("recurse"), f.switch("keys"));
     if key.is_empty() && !(recurse || keys) {

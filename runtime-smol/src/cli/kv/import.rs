@@ -6,8 +6,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::data::read_data;
 use super::format::{ExportEntry, export_json};
+use super::key_argument;
 use super::pair::{pairs_from, written};
-use super::strip_leading_slash;
 use crate::cli::command::{CommandSpec, EXIT_ERROR};
 use crate::cli::ui::Ui;
 
@@ -29,16 +29,9 @@ pub(crate) fn run_export(args: &[String], ui: &mut Ui<'_>) -> i32 {
         Ok(parsed) => parsed,
         Err(code) => return code,
     };
-    let prefix = match f.positional.as_slice() {
-        [] => "",
-        [prefix] => strip_leading_slash(prefix),
-        more => {
-            ui.error(&format!(
-                "Too many arguments (expected 1, got {})",
-                more.len()
-            ));
-            return EXIT_ERROR;
-        }
+    let prefix = match key_argument(&f.positional, ui) {
+        Ok(key) => key,
+        Err(code) => return code,
     };
     let mut query = vec![("recurse", String::new())];
     if client.stale() {

@@ -42,7 +42,19 @@ pub fn run(args: &[String], ui: &mut Ui<'_>) -> i32 {
     }
 }
 
-/// Consul strips one leading `/` from keys: KV keys never start with one, but users type them.
-fn strip_leading_slash(key: &str) -> &str {
-    key.strip_prefix('/').unwrap_or(key)
+/// The optional KEY (or PREFIX) argument of `get`, `delete` and `export`: empty when absent,
+/// with one leading `/` stripped as Consul does (KV keys never start with one, but users type
+/// them). More than one argument is reported and answered with the exit status.
+fn key_argument<'a>(positional: &'a [String], ui: &mut Ui<'_>) -> Result<&'a str, i32> {
+    match positional {
+        [] => Ok(""),
+        [key] => Ok(key.strip_prefix('/').unwrap_or(key)),
+        more => {
+            ui.error(&format!(
+                "Too many arguments (expected 1, got {})",
+                more.len()
+            ));
+            Err(EXIT_ERROR)
+        }
+    }
 }
