@@ -215,7 +215,13 @@ impl Driver {
             match action {
                 Action::SendDatagram { to, bytes } => self.send_datagram(to, &bytes),
                 Action::SendStream { to, bytes } => {
-                    let send = send_stream(to, bytes, self.stream_timeout, self.counters.clone());
+                    let send = send_stream(
+                        self.env.clone(),
+                        to,
+                        bytes,
+                        self.stream_timeout,
+                        self.counters.clone(),
+                    );
                     match watch.as_deref_mut().filter(|w| w.addrs.contains(&to)) {
                         Some(w) => {
                             w.sends += 1;

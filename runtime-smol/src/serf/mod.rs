@@ -1,7 +1,7 @@
 //! The gossip driver: runs a `synod_core::gossip::Gossip` state machine over real sockets —
 //! UDP for probes and piggybacked gossip, TCP for push-pull — plus the gossip key helpers.
 //!
-//! ```ignore
+//! ```text
 //! let (serf, task) = serf::start(env.clone(), SerfConfig::new(bind, "node-1", Config::lan()))?;
 //! env.spawn(task); // or keep `executor.spawn(task)` to be able to kill it
 

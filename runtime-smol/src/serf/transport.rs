@@ -12,12 +12,13 @@ use std::time::Duration;
 use async_channel::Sender;
 use async_io::Async;
 use async_net::{TcpListener, TcpStream};
-use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use synod_core::wire::{FrameDecoder, frame_payload};
 
 use super::stats::{Counters, bump};
 use crate::shell::Env;
 use crate::shell::smol_env::SmolEnv;
+use crate::shell::timing::with_deadline;
 
 /// How many times a free port is looked for when binding port 0.
 const PORT_ATTEMPTS: usize = 32;
@@ -53,17 +54,18 @@ pub(crate) fn bind(addr: SocketAddr) -> io::Result<(Async<UdpSocket>, TcpListene
     Err(last)
 }
 
-/// Runs `task` for at most `limit`: `None` if time ran out first.
-pub(crate) async fn with_timeout<T>(limit: Duration, task: impl Future<Output = T>) -> Option<T> {
-    future::or(async { Some(task.await) }, async {
-        async_io::Timer::after(limit).await;
-        None
-    })
-    .await
+/// Runs `task` for at most `limit` on `env`'s clock: `None` if time ran out first.
+async fn with_timeout<T>(
+    env: &SmolEnv,
+    limit: Duration,
+    task: impl Future<Output = T>,
+) -> Option<T> {
+    with_deadline(env, env.now() + limit, task).await
 }
 
 /// Connects to `to`, writes `bytes` as one frame and closes. True when it was all written.
 pub(crate) async fn send_stream(
+    env: SmolEnv,
     to: SocketAddr,
     bytes: Vec<u8>,
     limit: Duration,
@@ -75,7 +77,7 @@ pub(crate) async fn send_stream(
         stream.write_all(&frame_payload(&bytes)).await?;
         stream.close().await
     };
-    let delivered = matches!(with_timeout(limit, attempt).await, Some(Ok(())));
+    let delivered = matches!(with_timeout(&env, limit, attempt).await, Some(Ok(())));
     bump(if delivered {
         &counters.streams_sent
     } else {
@@ -103,8 +105,9 @@ pub(crate) async fn accept_streams(
         };
         let out = out.clone();
         let counters = counters.clone();
+        let task_env = env.clone();
         env.spawn(async move {
-            match with_timeout(limit, read_frame(stream, max_frame)).await {
+            match with_timeout(&task_env, limit, read_frame(stream, max_frame)).await {
                 Some(Ok(bytes)) => {
                     bump(&counters.streams_received);
                     // A closed channel means the driver is gone: nothing left to tell.

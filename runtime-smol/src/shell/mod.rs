@@ -22,7 +22,7 @@ pub mod log;
 mod memory_disk;
 mod peers;
 pub mod smol_env;
-mod timing;
+pub(crate) mod timing;
 
 pub use config::ShellConfig;
 pub use env::{Conn, Disk, Env, Listener};
