@@ -4,15 +4,19 @@ mod turmoil_support;
 
 use bytes::Bytes;
 use synod_core::node::{ClientRequest, ClientResponse, Consistency};
+use synod_core::state::QueryResult;
 use synod_core::state::kv_types::{KvCommand, KvQuery, KvQueryResult};
 use turmoil_support::{ELECTION_TIMEOUT, Scenario, agreed_leader};
 
 fn put(key: &str, value: &str) -> ClientRequest {
-    ClientRequest::Write(KvCommand::Set {
-        key: key.to_string(),
-        value: Bytes::from(value.to_string()),
-        flags: 0,
-    })
+    ClientRequest::Write(
+        KvCommand::Set {
+            key: key.to_string(),
+            value: Bytes::from(value.to_string()),
+            flags: 0,
+        }
+        .into(),
+    )
 }
 
 fn written(response: &ClientResponse) -> bool {
@@ -71,14 +75,15 @@ fn bounced_follower_recovers_its_log_and_catches_up_on_missed_writes() {
         ClientRequest::Read {
             query: KvQuery::Get {
                 key: "during/4".to_string(),
-            },
+            }
+            .into(),
             consistency: Consistency::Stale,
         },
         ELECTION_TIMEOUT,
     );
     match read {
         ClientResponse::Read {
-            result: KvQueryResult::Entries(entries),
+            result: QueryResult::Kv(KvQueryResult::Entries(entries)),
             ..
         } => {
             assert_eq!(entries.len(), 1, "{entries:?}");

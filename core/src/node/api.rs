@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{IoToken, LogIndex, NodeId, RequestId};
 use crate::raft::{self, LogWrite};
-use crate::state::kv_types::{KvCommand, KvCommandResult, KvQuery, KvQueryResult};
+use crate::state::{Command, CommandResult, Query, QueryResult};
 
 /// Node settings.
 #[derive(Clone, Debug)]
@@ -46,12 +46,12 @@ pub enum Consistency {
 /// A client's request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientRequest {
-    /// A replicated KV write.
-    Write(KvCommand),
-    /// A KV read.
+    /// A replicated write (KV or catalog).
+    Write(Command),
+    /// A read of any table.
     Read {
         /// What to read.
-        query: KvQuery,
+        query: Query,
         /// How fresh.
         consistency: Consistency,
     },
@@ -65,14 +65,14 @@ pub enum ClientResponse {
         /// Raft index of the write.
         index: LogIndex,
         /// What it did.
-        result: KvCommandResult,
+        result: CommandResult,
     },
     /// The read's result, as of state index `index`.
     Read {
         /// X-Consul-Index for this result.
         index: u64,
         /// What was found.
-        result: KvQueryResult,
+        result: QueryResult,
     },
     /// The request failed.
     Failed(ClientError),

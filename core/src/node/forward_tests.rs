@@ -9,6 +9,7 @@ use super::*;
 use crate::ids::RequestId;
 use crate::raft::{Config, Role};
 use crate::state::kv_types::{KvCommand, KvCommandResult, KvQuery, KvQueryResult};
+use crate::state::{CommandResult, QueryResult};
 use crate::time::Duration;
 use crate::wire::FRAME_HEADER_LEN;
 
@@ -164,16 +165,19 @@ fn is_forward(payload: &[u8]) -> bool {
 }
 
 fn set(key: &str, value: &str) -> ClientRequest {
-    ClientRequest::Write(KvCommand::Set {
-        key: key.into(),
-        value: Bytes::from(value.to_string()),
-        flags: 0,
-    })
+    ClientRequest::Write(
+        KvCommand::Set {
+            key: key.into(),
+            value: Bytes::from(value.to_string()),
+            flags: 0,
+        }
+        .into(),
+    )
 }
 
 fn get(key: &str, consistency: Consistency) -> ClientRequest {
     ClientRequest::Read {
-        query: KvQuery::Get { key: key.into() },
+        query: KvQuery::Get { key: key.into() }.into(),
         consistency,
     }
 }
@@ -237,7 +241,7 @@ fn follower_with_forwarded_write() -> (Cluster, NodeId, NodeId, u64) {
 fn written() -> ClientResponse {
     ClientResponse::Written {
         index: LogIndex(7),
-        result: KvCommandResult::Done(true),
+        result: CommandResult::Kv(KvCommandResult::Done(true)),
     }
 }
 
@@ -462,7 +466,7 @@ fn stale_reads_on_a_follower_are_served_locally() {
     };
     assert_eq!(*id, RequestId(3));
     assert!(
-        matches!(response, ClientResponse::Read { result: KvQueryResult::Entries(e), .. } if e.is_empty()),
+        matches!(response, ClientResponse::Read { result: QueryResult::Kv(KvQueryResult::Entries(e)), .. } if e.is_empty()),
         "{response:?}"
     );
 }
@@ -502,7 +506,7 @@ fn a_write_sent_to_a_follower_commits_and_is_answered_there() {
         panic!("expected one write answer, got {answers:?}");
     };
     assert_eq!(*at, follower);
-    assert_eq!(*result, KvCommandResult::Done(true));
+    assert_eq!(*result, CommandResult::Kv(KvCommandResult::Done(true)));
     assert!(cluster.node(leader).raft().commit_index() >= *index);
 
     for (n, consistency) in [Consistency::Default, Consistency::Consistent]
@@ -516,7 +520,7 @@ fn a_write_sent_to_a_follower_commits_and_is_answered_there() {
             panic!("{consistency:?}: expected one read answer, got {answers:?}");
         };
         assert_eq!((*at, *got), (follower, RequestId(id)));
-        let KvQueryResult::Entries(entries) = result else {
+        let QueryResult::Kv(KvQueryResult::Entries(entries)) = result else {
             panic!("{consistency:?}: a Get answers entries, got {result:?}");
         };
         assert_eq!(entries.len(), 1, "{consistency:?}");

@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::ids::{LogIndex, NodeId, ReadId, RequestId, Term};
 use crate::raft::{ProposeError, ReadError, Role};
-use crate::state::kv_types::KvQuery;
-use crate::state::{self, CommandResult};
+use crate::state::{self, CommandResult, Query};
 use crate::time::Instant;
 use crate::wire::Body;
 
@@ -32,12 +31,12 @@ pub(super) struct Pending {
     /// that index answers the request only if its term matches.
     writes: BTreeMap<LogIndex, (Asker, Term)>,
     /// Reads waiting for a ReadIndex round.
-    read_rounds: BTreeMap<ReadId, (Asker, KvQuery)>,
+    read_rounds: BTreeMap<ReadId, (Asker, Query)>,
     /// Reads whose linearization point is known, waiting for the state to reach that index.
-    caught_up_at: BTreeMap<LogIndex, Vec<(Asker, KvQuery)>>,
+    caught_up_at: BTreeMap<LogIndex, Vec<(Asker, Query)>>,
     /// Reads that reached a leader before it committed an entry of its term: retried after the
     /// next apply rather than failed, so a freshly elected leader just answers a little later.
-    until_leader_ready: Vec<(Asker, KvQuery, Consistency)>,
+    until_leader_ready: Vec<(Asker, Query, Consistency)>,
 }
 
 impl Node {
@@ -48,7 +47,7 @@ impl Node {
         }
     }
 
-    fn read(&mut self, now: Instant, asker: Asker, query: KvQuery, consistency: Consistency) {
+    fn read(&mut self, now: Instant, asker: Asker, query: Query, consistency: Consistency) {
         match consistency {
             Consistency::Stale => self.answer_read(asker, &query),
             Consistency::Default => match self.raft.lease_read(now) {
@@ -63,7 +62,7 @@ impl Node {
         }
     }
 
-    fn wait_for_leader_ready(&mut self, asker: Asker, query: KvQuery, consistency: Consistency) {
+    fn wait_for_leader_ready(&mut self, asker: Asker, query: Query, consistency: Consistency) {
         self.pending
             .until_leader_ready
             .push((asker, query, consistency));
@@ -84,8 +83,8 @@ impl Node {
         }
     }
 
-    fn propose(&mut self, now: Instant, asker: Asker, command: state::kv_types::KvCommand) {
-        let bytes = state::encode_command(&state::Command::Kv(command));
+    fn propose(&mut self, now: Instant, asker: Asker, command: state::Command) {
+        let bytes = state::encode_command(&command);
         match self.raft.propose(now, bytes) {
             Ok(index) => {
                 let term = self.raft.term();
@@ -95,13 +94,13 @@ impl Node {
         }
     }
 
-    fn read_round(&mut self, now: Instant, asker: Asker, query: KvQuery) {
+    fn read_round(&mut self, now: Instant, asker: Asker, query: Query) {
         let read = self.next_read_id();
         self.pending.read_rounds.insert(read, (asker, query));
         self.raft.read_index(now, read);
     }
 
-    fn read_at(&mut self, index: LogIndex, asker: Asker, query: KvQuery) {
+    fn read_at(&mut self, index: LogIndex, asker: Asker, query: Query) {
         if self.state.index() >= index.0 {
             self.answer_read(asker, &query);
         } else {
@@ -151,9 +150,7 @@ impl Node {
             return;
         };
         let response = match result {
-            Some(CommandResult::Kv(result)) if proposed_in == term => {
-                ClientResponse::Written { index, result }
-            }
+            Some(result) if proposed_in == term => ClientResponse::Written { index, result },
             // Another leader's entry took this index: ours was overwritten and never applied.
             _ => ClientResponse::Failed(ClientError::LeadershipLost),
         };
@@ -178,8 +175,8 @@ impl Node {
         }
     }
 
-    fn answer_read(&mut self, asker: Asker, query: &KvQuery) {
-        let (result, index) = self.state.query_kv(query);
+    fn answer_read(&mut self, asker: Asker, query: &Query) {
+        let (result, index) = self.state.query(query);
         let response = ClientResponse::Read { index, result };
         self.respond(asker, response);
     }

@@ -4,6 +4,7 @@ use super::*;
 use crate::ids::{RequestId, Term};
 use crate::raft::Config;
 use crate::state::kv_types::{KvCommand, KvCommandResult, KvQuery, KvQueryResult};
+use crate::state::{CommandResult, QueryResult};
 use crate::time::Duration;
 
 fn config(id: u64) -> NodeConfig {
@@ -65,11 +66,14 @@ fn request(node: &mut Node, now: Instant, id: u64, request: ClientRequest) {
 }
 
 fn set(key: &str, value: &str) -> ClientRequest {
-    ClientRequest::Write(KvCommand::Set {
-        key: key.into(),
-        value: Bytes::from(value.to_string()),
-        flags: 0,
-    })
+    ClientRequest::Write(
+        KvCommand::Set {
+            key: key.into(),
+            value: Bytes::from(value.to_string()),
+            flags: 0,
+        }
+        .into(),
+    )
 }
 
 fn responses(actions: Vec<Action>) -> Vec<(RequestId, ClientResponse)> {
@@ -109,7 +113,7 @@ fn write_is_answered_only_after_its_entry_is_durable_and_applied() {
             RequestId(1),
             ClientResponse::Written {
                 index,
-                result: KvCommandResult::Done(true)
+                result: CommandResult::Kv(KvCommandResult::Done(true))
             }
         )]
     );
@@ -129,7 +133,7 @@ fn every_consistency_mode_reads_the_acknowledged_write() {
     .enumerate()
     {
         let id = 10 + n as u64;
-        let query = KvQuery::Get { key: "foo".into() };
+        let query = KvQuery::Get { key: "foo".into() }.into();
         request(
             &mut node,
             now,
@@ -145,7 +149,7 @@ fn every_consistency_mode_reads_the_acknowledged_write() {
             *index >= 3,
             "{consistency:?}: index {index} predates the write"
         );
-        let KvQueryResult::Entries(entries) = result else {
+        let QueryResult::Kv(KvQueryResult::Entries(entries)) = result else {
             panic!("{consistency:?}: a Get answers entries, got {result:?}");
         };
         assert_eq!(entries.len(), 1);
@@ -237,7 +241,7 @@ fn read_reaching_a_fresh_leader_waits_for_its_first_commit_instead_of_failing() 
         Action::Persist { token, .. } => Some(token),
         _ => None,
     }));
-    let query = KvQuery::Get { key: "k".into() };
+    let query = KvQuery::Get { key: "k".into() }.into();
     let consistency = Consistency::Default;
     request(
         &mut node,

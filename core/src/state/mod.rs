@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod kv;
 pub mod kv_types;
+mod query;
 mod snapshot;
 pub mod watch;
 
@@ -21,6 +22,8 @@ use crate::state::kv_types::{KvCommand, KvCommandResult, KvQuery, KvQueryResult}
 use crate::state::watch::{WatchId, WatchRegistry, WatchTarget};
 use crate::wire::{self, DecodeError};
 
+pub use query::{Query, QueryResult};
+
 /// Version byte in front of every encoded [`Command`] (commands live in the log for good).
 pub const COMMAND_VERSION: u8 = 1;
 
@@ -31,6 +34,18 @@ pub enum Command {
     Kv(KvCommand),
     /// A catalog write.
     Catalog(CatalogCommand),
+}
+
+impl From<KvCommand> for Command {
+    fn from(command: KvCommand) -> Self {
+        Command::Kv(command)
+    }
+}
+
+impl From<CatalogCommand> for Command {
+    fn from(command: CatalogCommand) -> Self {
+        Command::Catalog(command)
+    }
 }
 
 /// What applying a [`Command`] did.
@@ -156,7 +171,7 @@ impl State {
 
     /// Parks blocking query `id` on `target` (a KV key or prefix, or a catalog target) unless
     /// the target's index already exceeds `min_index` (the `?index=` the client sent).
-    pub fn watch_kv(&mut self, id: WatchId, target: WatchTarget, min_index: u64) -> WatchStatus {
+    pub fn watch(&mut self, id: WatchId, target: WatchTarget, min_index: u64) -> WatchStatus {
         let current = match &target {
             WatchTarget::Key(key) => self.kv.key_index(key),
             WatchTarget::Prefix(prefix) => self.kv.prefix_index(prefix),
@@ -177,7 +192,7 @@ impl State {
         target: CatalogTarget,
         min_index: u64,
     ) -> WatchStatus {
-        self.watch_kv(id, WatchTarget::Catalog(target), min_index)
+        self.watch(id, WatchTarget::Catalog(target), min_index)
     }
 
     /// Unparks `id` (timed out or abandoned); false when it was not parked.

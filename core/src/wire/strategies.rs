@@ -11,7 +11,12 @@ use crate::raft::{
     ServerInfo, SnapshotChunk, SnapshotChunkResponse, SnapshotMeta, Suffrage, VoteRequest,
     VoteResponse,
 };
+use crate::state::catalog::types::{
+    CatalogCommand, CatalogCommandResult, CatalogError, CatalogQuery, CatalogQueryResult,
+    Deregistration,
+};
 use crate::state::kv_types::{KvCommand, KvCommandResult, KvEntry, KvQuery, KvQueryResult};
+use crate::state::{Command, CommandResult, Query, QueryResult};
 use crate::wire::{Body, Envelope};
 
 fn term() -> impl Strategy<Value = Term> {
@@ -182,6 +187,28 @@ fn kv_command() -> impl Strategy<Value = KvCommand> {
     ]
 }
 
+fn catalog_command() -> impl Strategy<Value = CatalogCommand> {
+    (
+        ".{0,8}",
+        proptest::option::of(".{0,8}"),
+        proptest::option::of(".{0,8}"),
+    )
+        .prop_map(|(node, service_id, check_id)| {
+            CatalogCommand::Deregister(Deregistration {
+                node,
+                service_id,
+                check_id,
+            })
+        })
+}
+
+fn command() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        kv_command().prop_map(Command::Kv),
+        catalog_command().prop_map(Command::Catalog),
+    ]
+}
+
 fn client_request() -> impl Strategy<Value = ClientRequest> {
     let consistency = prop_oneof![
         Just(Consistency::Default),
@@ -189,12 +216,13 @@ fn client_request() -> impl Strategy<Value = ClientRequest> {
         Just(Consistency::Stale),
     ];
     let query = prop_oneof![
-        ".{0,8}".prop_map(|key| KvQuery::Get { key }),
+        ".{0,8}".prop_map(|key| Query::Kv(KvQuery::Get { key })),
         (".{0,8}", proptest::option::of(".{0,2}"))
-            .prop_map(|(prefix, separator)| KvQuery::Keys { prefix, separator }),
+            .prop_map(|(prefix, separator)| Query::Kv(KvQuery::Keys { prefix, separator })),
+        ".{0,8}".prop_map(|node| Query::Catalog(CatalogQuery::NodeServices { node })),
     ];
     prop_oneof![
-        kv_command().prop_map(ClientRequest::Write),
+        command().prop_map(ClientRequest::Write),
         (query, consistency)
             .prop_map(|(query, consistency)| ClientRequest::Read { query, consistency }),
     ]
@@ -230,15 +258,25 @@ fn client_response() -> impl Strategy<Value = ClientResponse> {
     prop_oneof![
         (index(), any::<bool>()).prop_map(|(index, done)| ClientResponse::Written {
             index,
-            result: KvCommandResult::Done(done),
+            result: CommandResult::Kv(KvCommandResult::Done(done)),
+        }),
+        index().prop_map(|index| ClientResponse::Written {
+            index,
+            result: CommandResult::Catalog(CatalogCommandResult::Rejected(
+                CatalogError::MissingNode
+            )),
         }),
         (any::<u64>(), vec(kv_entry(), 0..3)).prop_map(|(index, entries)| ClientResponse::Read {
             index,
-            result: KvQueryResult::Entries(entries),
+            result: QueryResult::Kv(KvQueryResult::Entries(entries)),
         }),
         (any::<u64>(), vec(".{0,8}", 0..3)).prop_map(|(index, keys)| ClientResponse::Read {
             index,
-            result: KvQueryResult::Keys(keys),
+            result: QueryResult::Kv(KvQueryResult::Keys(keys)),
+        }),
+        any::<u64>().prop_map(|index| ClientResponse::Read {
+            index,
+            result: QueryResult::Catalog(CatalogQueryResult::NodeServices(None)),
         }),
         error.prop_map(ClientResponse::Failed),
     ]

@@ -30,7 +30,7 @@ fn forward_and_its_reply_round_trip() {
         Body::Forward {
             id: u64::MAX,
             request: ClientRequest::Read {
-                query: KvQuery::Get { key: "k".into() },
+                query: KvQuery::Get { key: "k".into() }.into(),
                 consistency: Consistency::Consistent,
             },
         },
@@ -38,7 +38,7 @@ fn forward_and_its_reply_round_trip() {
             id: 3,
             response: ClientResponse::Written {
                 index: LogIndex(9),
-                result: KvCommandResult::Done(true),
+                result: crate::state::CommandResult::Kv(KvCommandResult::Done(true)),
             },
         },
     ];

@@ -9,7 +9,7 @@ use synod_core::gossip::Member;
 use synod_core::ids::{LogIndex, NodeId};
 use synod_core::node::{ClientRequest, ClientResponse, Consistency};
 use synod_core::raft::{ProposeError, Suffrage};
-use synod_core::state::kv_types::KvQuery;
+use synod_core::state::Query;
 
 use super::ExitRequest;
 use super::formation::server_member;
@@ -144,9 +144,9 @@ impl Backend for NodeBackend {
         })
     }
 
-    fn wait_kv(
+    fn wait(
         &self,
-        query: &KvQuery,
+        query: &Query,
         min_index: u64,
         deadline: Instant,
     ) -> impl Future<Output = ()> + Send {

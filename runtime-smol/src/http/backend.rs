@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use synod_core::node::{ClientRequest, ClientResponse};
-use synod_core::state::kv_types::KvQuery;
+use synod_core::state::Query;
 
 use super::agent_members::MemberInfo;
 use super::agent_self::AgentSelf;
@@ -30,7 +30,7 @@ pub struct Status {
 /// Futures must be `Send`: connections run on a multi-task executor. Dropping a future returned
 /// here means the client went away; implementations must tolerate that at any await point.
 pub trait Backend: Send + Sync + 'static {
-    /// Executes one request (a KV write through Raft, or a read at the given consistency).
+    /// Executes one request (a write through Raft, or a read at the given consistency).
     fn request(&self, request: ClientRequest) -> impl Future<Output = ClientResponse> + Send;
 
     /// Current cluster status.
@@ -39,9 +39,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Completes once the data `query` reads may have moved past `min_index` — immediately if
     /// it already has — or at `deadline`, whichever is first. Spurious completions are fine: the
     /// caller re-reads and waits again while the index has not moved.
-    fn wait_kv(
+    fn wait(
         &self,
-        query: &KvQuery,
+        query: &Query,
         min_index: u64,
         deadline: Instant,
     ) -> impl Future<Output = ()> + Send;

@@ -10,7 +10,7 @@ use smol::Timer;
 use synod_core::api::http::{Query, parse_go_duration};
 use synod_core::node::{ClientRequest, ClientResponse, Consistency};
 use synod_core::rand::Rng;
-use synod_core::state::kv_types::KvQuery;
+use synod_core::state;
 
 use super::backend::Backend;
 use super::errors::HttpError;
@@ -87,11 +87,11 @@ pub fn parse_go_uint(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
-/// Runs a KV read, parking while its index has not passed `blocking.min_index` and the wait has
+/// Runs a read, parking while its index has not passed `blocking.min_index` and the wait has
 /// not run out. Dropping the future (client gone) abandons the wait.
-pub async fn read_kv<B: Backend>(
+pub async fn read<B: Backend>(
     backend: &B,
-    query: KvQuery,
+    query: state::Query,
     consistency: Consistency,
     blocking: Option<Blocking>,
 ) -> ClientResponse {
@@ -110,12 +110,9 @@ pub async fn read_kv<B: Backend>(
         if !unchanged || Instant::now() >= deadline {
             return response;
         }
-        future::or(
-            backend.wait_kv(&query, blocking.min_index, deadline),
-            async {
-                Timer::at(deadline).await;
-            },
-        )
+        future::or(backend.wait(&query, blocking.min_index, deadline), async {
+            Timer::at(deadline).await;
+        })
         .await;
     }
 }

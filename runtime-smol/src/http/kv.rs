@@ -8,9 +8,10 @@ use serde::Serialize;
 use synod_core::api::http::{Method, Query, Request, Response};
 use synod_core::node::{ClientRequest, ClientResponse, Consistency};
 use synod_core::state::kv_types::{KvCommand, KvCommandResult, KvEntry, KvQuery, KvQueryResult};
+use synod_core::state::{CommandResult, QueryResult};
 
 use super::backend::{Backend, Status};
-use super::blocking::{parse_blocking, parse_go_uint, read_kv};
+use super::blocking::{parse_blocking, parse_go_uint, read};
 use super::errors::HttpError;
 use super::json;
 use super::server::Shared;
@@ -154,11 +155,16 @@ async fn get<B: Backend>(
         }
     };
     let single = matches!(query, KvQuery::Get { .. });
-    let (index, result) = match read_kv(&*shared.backend, query, consistency, blocking).await {
-        ClientResponse::Read { index, result } => (index, result),
+    let (index, result) = match read(&*shared.backend, query.into(), consistency, blocking).await {
+        ClientResponse::Read {
+            index,
+            result: QueryResult::Kv(result),
+        } => (index, result),
         ClientResponse::Failed(error) => return Err(error.into()),
-        ClientResponse::Written { .. } => {
-            return Err(HttpError::internal("a read was answered as a write"));
+        ClientResponse::Read { .. } | ClientResponse::Written { .. } => {
+            return Err(HttpError::internal(
+                "a KV read was answered with another result",
+            ));
         }
     };
     let pretty = params.has("pretty");
@@ -203,13 +209,19 @@ fn bool_response(value: bool) -> Response {
 }
 
 async fn write<B: Backend>(shared: &Shared<B>, command: KvCommand) -> Result<bool, HttpError> {
-    match shared.backend.request(ClientRequest::Write(command)).await {
+    match shared
+        .backend
+        .request(ClientRequest::Write(command.into()))
+        .await
+    {
         ClientResponse::Written {
-            result: KvCommandResult::Done(done),
+            result: CommandResult::Kv(KvCommandResult::Done(done)),
             ..
         } => Ok(done),
         ClientResponse::Failed(error) => Err(error.into()),
-        ClientResponse::Read { .. } => Err(HttpError::internal("a write was answered as a read")),
+        ClientResponse::Read { .. } | ClientResponse::Written { .. } => Err(HttpError::internal(
+            "a KV write was answered with another result",
+        )),
     }
 }
 

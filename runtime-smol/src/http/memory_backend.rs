@@ -10,9 +10,8 @@ use futures_lite::future;
 use smol::Timer;
 use synod_core::ids::LogIndex;
 use synod_core::node::{ClientRequest, ClientResponse};
-use synod_core::state::kv_types::KvQuery;
-use synod_core::state::watch::{WatchId, WatchTarget};
-use synod_core::state::{State, WatchStatus};
+use synod_core::state::watch::WatchId;
+use synod_core::state::{Query, State, WatchStatus};
 
 use super::agent_self::{AgentSelf, SelfConfig};
 use super::backend::{Backend, Status};
@@ -88,15 +87,6 @@ impl Drop for ParkedWatch<'_> {
     }
 }
 
-fn watch_target(query: &KvQuery) -> WatchTarget {
-    match query {
-        KvQuery::Get { key } => WatchTarget::Key(key.clone()),
-        KvQuery::List { prefix } | KvQuery::Keys { prefix, .. } => {
-            WatchTarget::Prefix(prefix.clone())
-        }
-    }
-}
-
 impl Backend for MemoryBackend {
     async fn request(&self, request: ClientRequest) -> ClientResponse {
         let mut inner = self.inner();
@@ -104,7 +94,7 @@ impl Backend for MemoryBackend {
             ClientRequest::Write(command) => {
                 inner.last_index += 1;
                 let index = inner.last_index;
-                let result = inner.state.apply_kv(index, &command);
+                let result = inner.state.apply(index, &command);
                 inner.wake();
                 ClientResponse::Written {
                     index: LogIndex(index),
@@ -112,7 +102,7 @@ impl Backend for MemoryBackend {
                 }
             }
             ClientRequest::Read { query, .. } => {
-                let (result, index) = inner.state.query_kv(&query);
+                let (result, index) = inner.state.query(&query);
                 ClientResponse::Read { index, result }
             }
         }
@@ -125,12 +115,12 @@ impl Backend for MemoryBackend {
             .clone()
     }
 
-    async fn wait_kv(&self, query: &KvQuery, min_index: u64, deadline: Instant) {
+    async fn wait(&self, query: &Query, min_index: u64, deadline: Instant) {
         let (receiver, _parked) = {
             let mut inner = self.inner();
             let id = WatchId(inner.next_watch);
             inner.next_watch += 1;
-            match inner.state.watch_kv(id, watch_target(query), min_index) {
+            match inner.state.watch(id, query.watch_target(), min_index) {
                 WatchStatus::AlreadyChanged => return,
                 WatchStatus::Parked => {}
             }

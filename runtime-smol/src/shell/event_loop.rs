@@ -74,7 +74,7 @@ impl<E: Env, D: Disk> Shell<E, D> {
     ) -> (Self, NodeHandle) {
         let (commands_in, commands) = async_channel::bounded(COMMAND_QUEUE);
         let (frames_in, frames) = async_channel::bounded(FRAME_QUEUE);
-        let status = SharedStatus::new(Status::of(&node, env.now()));
+        let status = SharedStatus::new(Status::of(&node, env.now()), node.state());
         let handle = NodeHandle {
             commands: commands_in,
             status: status.clone(),

@@ -7,6 +7,7 @@ use event_listener::Event;
 use synod_core::ids::{LogIndex, NodeId, Term};
 use synod_core::node::{ClientError, ClientRequest, ClientResponse, Node};
 use synod_core::raft::{Membership, ProposeError, Role};
+use synod_core::state::State;
 use synod_core::time::{Duration, Instant};
 
 /// What handles ask of the loop, each with where to answer it.
@@ -95,14 +96,27 @@ pub(crate) struct StatusCell {
     status: Mutex<Status>,
     /// Notified whenever the applied index moves.
     applied: Event,
+    /// The state as last applied, published for reads that need no consensus (stale reads,
+    /// DNS) so they run on any thread without entering the loop.
+    view: Mutex<Arc<State>>,
 }
 
 impl SharedStatus {
-    pub(crate) fn new(status: Status) -> Self {
+    pub(crate) fn new(status: Status, state: &State) -> Self {
         SharedStatus(Arc::new(StatusCell {
             status: Mutex::new(status),
             applied: Event::new(),
+            view: Mutex::new(Arc::new(state.clone())),
         }))
+    }
+
+    /// The last published state.
+    pub(crate) fn view(&self) -> Arc<State> {
+        self.0
+            .view
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Status> {
@@ -137,6 +151,12 @@ impl SharedStatus {
         status.taken_at = now;
         drop(status);
         if applied_moved {
+            let view = Arc::new(node.state().clone());
+            *self
+                .0
+                .view
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = view;
             self.0.applied.notify(usize::MAX);
         }
     }
@@ -235,6 +255,11 @@ impl NodeHandle {
     /// The latest status snapshot.
     pub fn status(&self) -> Status {
         self.status.lock().clone()
+    }
+
+    /// The replicated state as this node last applied it: what a stale read may answer from.
+    pub fn view(&self) -> Arc<State> {
+        self.status.view()
     }
 
     /// Completes once this node has applied past `index` (at once if it already has). Blocking

@@ -72,11 +72,14 @@ fn single_server_elects_itself_and_answers_a_durable_write() {
             let _ = stopped_tx.send(shell.run(listener).await).await;
         });
 
-        let put = ClientRequest::Write(KvCommand::Set {
-            key: "k".into(),
-            value: Bytes::from_static(b"v"),
-            flags: 0,
-        });
+        let put = ClientRequest::Write(
+            KvCommand::Set {
+                key: "k".into(),
+                value: Bytes::from_static(b"v"),
+                flags: 0,
+            }
+            .into(),
+        );
         let response = loop {
             match handle.request(put.clone()).await {
                 ClientResponse::Failed(ClientError::NotLeader { .. } | ClientError::NotReady) => {
@@ -219,11 +222,14 @@ async fn write_through_the_leader(handles: &[NodeHandle], put: &ClientRequest) -
 fn three_servers_over_loopback_elect_a_leader_and_replicate_a_write() {
     run_local(async |env: SmolEnv| {
         let handles = start_three_servers(&env).await;
-        let put = ClientRequest::Write(KvCommand::Set {
-            key: "replicated".into(),
-            value: Bytes::from_static(b"yes"),
-            flags: 0,
-        });
+        let put = ClientRequest::Write(
+            KvCommand::Set {
+                key: "replicated".into(),
+                value: Bytes::from_static(b"yes"),
+                flags: 0,
+            }
+            .into(),
+        );
         let index = write_through_the_leader(&handles, &put).await;
         for handle in &handles {
             handle.applied_past(index.prev()).await;
@@ -250,11 +256,14 @@ fn three_servers_over_loopback_elect_a_leader_and_replicate_a_write() {
 fn the_leader_removes_a_follower_through_its_handle_and_followers_refuse() {
     run_local(async |env: SmolEnv| {
         let handles = start_three_servers(&env).await;
-        let put = ClientRequest::Write(KvCommand::Set {
-            key: "k".into(),
-            value: Bytes::from_static(b"v"),
-            flags: 0,
-        });
+        let put = ClientRequest::Write(
+            KvCommand::Set {
+                key: "k".into(),
+                value: Bytes::from_static(b"v"),
+                flags: 0,
+            }
+            .into(),
+        );
         let written = write_through_the_leader(&handles, &put).await;
         // Let the leader's first entry commit, so membership changes are allowed.
         for handle in &handles {

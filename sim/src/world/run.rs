@@ -688,7 +688,8 @@ impl World {
                 let request = ClientRequest::Read {
                     query: KvQuery::Get {
                         key: self.keys[key].clone(),
-                    },
+                    }
+                    .into(),
                     consistency: Consistency::Stale,
                 };
                 self.trace.event(self.now, i as u64, 4, &id.0.to_le_bytes());

@@ -8,6 +8,7 @@ use synod_core::ids::NodeId;
 use synod_core::node::{ClientError, ClientRequest, ClientResponse, Consistency};
 use synod_core::rand::Rng;
 use synod_core::state::kv_types::{KvCommand, KvCommandResult, KvQuery, KvQueryResult};
+use synod_core::state::{CommandResult, QueryResult};
 
 use super::options::WorkloadOptions;
 use crate::checker::{History, OpId, OpKind, Outcome};
@@ -115,7 +116,7 @@ impl Client {
         self.pending.insert(Pending {
             op,
             key,
-            request: ClientRequest::Write(command),
+            request: ClientRequest::Write(command.into()),
             deadline,
         })
     }
@@ -130,7 +131,7 @@ impl Client {
     ) -> &Pending {
         let op = history.invoke(self.id, &key, OpKind::Get);
         let request = ClientRequest::Read {
-            query: KvQuery::Get { key: key.clone() },
+            query: KvQuery::Get { key: key.clone() }.into(),
             consistency,
         };
         self.pending.insert(Pending {
@@ -148,8 +149,10 @@ impl Client {
         };
         let is_write = matches!(pending.request, ClientRequest::Write(_));
         let reaction = match response {
-            ClientResponse::Written { index, result } if is_write => {
-                let KvCommandResult::Done(done) = result;
+            ClientResponse::Written {
+                index,
+                result: CommandResult::Kv(KvCommandResult::Done(done)),
+            } if is_write => {
                 if *done {
                     self.seen.insert(pending.key.clone(), index.0);
                 }
@@ -187,14 +190,17 @@ impl Client {
 }
 
 /// The value and ModifyIndex of `key` in a Get's answer.
-pub fn found_entry(key: &str, result: &KvQueryResult) -> Result<Option<(Bytes, u64)>, String> {
+pub fn found_entry(key: &str, result: &QueryResult) -> Result<Option<(Bytes, u64)>, String> {
     match result {
-        KvQueryResult::Entries(entries) => match entries.as_slice() {
+        QueryResult::Kv(KvQueryResult::Entries(entries)) => match entries.as_slice() {
             [] => Ok(None),
             [entry] if entry.key == key => Ok(Some((entry.value.clone(), entry.modify_index))),
             _ => Err(format!("get of {key:?} returned {entries:?}")),
         },
-        KvQueryResult::Keys(keys) => Err(format!("get of {key:?} returned key names {keys:?}")),
+        QueryResult::Kv(KvQueryResult::Keys(keys)) => {
+            Err(format!("get of {key:?} returned key names {keys:?}"))
+        }
+        QueryResult::Catalog(result) => Err(format!("get of {key:?} returned {result:?}")),
     }
 }
 
@@ -253,7 +259,7 @@ mod tests {
         client.start_read(&mut history, "k".into(), Consistency::Consistent, 0);
         let read = ClientResponse::Read {
             index: 9,
-            result: KvQueryResult::Entries(vec![entry("k", "v", 7)]),
+            result: QueryResult::Kv(KvQueryResult::Entries(vec![entry("k", "v", 7)])),
         };
         assert_eq!(
             client.react(NodeId(2), &read),
@@ -274,7 +280,7 @@ mod tests {
         assert_eq!(client.leader_hint, Some(NodeId(3)));
         let written = ClientResponse::Written {
             index: LogIndex(4),
-            result: KvCommandResult::Done(true),
+            result: CommandResult::Kv(KvCommandResult::Done(true)),
         };
         assert!(
             client.react(NodeId(3), &written).is_err(),

@@ -304,7 +304,7 @@ proptest! {
             let mut seen = Vec::new();
             for (id, target) in targets.iter().enumerate() {
                 let (result, at) = read(&state, target);
-                let status = state.watch_kv(WatchId(id as u64), target.clone(), at);
+                let status = state.watch(WatchId(id as u64), target.clone(), at);
                 prop_assert_eq!(status, WatchStatus::Parked);
                 seen.push(entries_of(result));
             }

@@ -22,7 +22,7 @@ fn seeded() -> State {
 fn key_watch_wakes_only_for_its_key() {
     let mut state = seeded();
     assert_eq!(
-        state.watch_kv(WatchId(1), key("web/a"), 1),
+        state.watch(WatchId(1), key("web/a"), 1),
         WatchStatus::Parked
     );
     state.apply(3, &set("web/b", ""));
@@ -37,7 +37,7 @@ fn key_watch_wakes_only_for_its_key() {
 fn prefix_watch_wakes_for_keys_under_it_only() {
     let mut state = seeded();
     assert_eq!(
-        state.watch_kv(WatchId(1), prefix("web/"), 1),
+        state.watch(WatchId(1), prefix("web/"), 1),
         WatchStatus::Parked
     );
     state.apply(3, &set("web", ""));
@@ -52,7 +52,7 @@ fn watch_on_a_missing_key_wakes_when_it_is_created() {
     let mut state = seeded();
     let (_, seen) = super::get(&state, "new");
     assert_eq!(
-        state.watch_kv(WatchId(7), key("new"), seen),
+        state.watch(WatchId(7), key("new"), seen),
         WatchStatus::Parked
     );
     state.apply(3, &set("unrelated", ""));
@@ -68,7 +68,7 @@ fn watch_on_a_deleted_key_wakes_only_when_it_is_recreated() {
     let (_, seen) = super::get(&state, "db");
     assert_eq!(seen, 3);
     assert_eq!(
-        state.watch_kv(WatchId(1), key("db"), seen),
+        state.watch(WatchId(1), key("db"), seen),
         WatchStatus::Parked
     );
     state.apply(4, &set("web/a", "x"));
@@ -81,7 +81,7 @@ fn watch_on_a_deleted_key_wakes_only_when_it_is_recreated() {
 fn watch_behind_the_current_index_is_not_parked() {
     let mut state = seeded();
     assert_eq!(
-        state.watch_kv(WatchId(1), key("db"), 1),
+        state.watch(WatchId(1), key("db"), 1),
         WatchStatus::AlreadyChanged
     );
     assert_eq!(state.parked_watches(), 0);
@@ -90,8 +90,8 @@ fn watch_behind_the_current_index_is_not_parked() {
 #[test]
 fn failed_cas_and_missing_deletes_wake_nobody() {
     let mut state = seeded();
-    state.watch_kv(WatchId(1), key("db"), 2);
-    state.watch_kv(WatchId(2), key("ghost"), 2);
+    state.watch(WatchId(1), key("db"), 2);
+    state.watch(WatchId(2), key("ghost"), 2);
     let stale_cas = kv(KvCommand::Cas {
         key: "db".into(),
         value: bytes::Bytes::new(),
@@ -113,10 +113,10 @@ fn failed_cas_and_missing_deletes_wake_nobody() {
 fn delete_tree_wakes_watches_of_every_deleted_key_in_id_order() {
     let mut state = seeded();
     state.apply(3, &set("web/b", ""));
-    state.watch_kv(WatchId(9), key("web/b"), 3);
-    state.watch_kv(WatchId(4), prefix("web/a"), 3);
-    state.watch_kv(WatchId(5), key("db"), 3);
-    state.watch_kv(WatchId(6), prefix(""), 3);
+    state.watch(WatchId(9), key("web/b"), 3);
+    state.watch(WatchId(4), prefix("web/a"), 3);
+    state.watch(WatchId(5), key("db"), 3);
+    state.watch(WatchId(6), prefix(""), 3);
     state.apply(
         4,
         &kv(KvCommand::DeleteTree {
@@ -130,7 +130,7 @@ fn delete_tree_wakes_watches_of_every_deleted_key_in_id_order() {
 #[test]
 fn watch_waiting_for_a_future_index_ignores_earlier_changes() {
     let mut state = seeded();
-    state.watch_kv(WatchId(1), key("db"), 10);
+    state.watch(WatchId(1), key("db"), 10);
     state.apply(3, &set("db", "x"));
     assert_eq!(state.take_woken(), vec![]);
     state.apply(11, &set("db", "y"));
@@ -140,7 +140,7 @@ fn watch_waiting_for_a_future_index_ignores_earlier_changes() {
 #[test]
 fn cancelled_watch_never_wakes() {
     let mut state = seeded();
-    state.watch_kv(WatchId(1), key("db"), 2);
+    state.watch(WatchId(1), key("db"), 2);
     assert!(state.cancel_watch(WatchId(1)));
     assert!(!state.cancel_watch(WatchId(1)));
     state.apply(3, &set("db", "x"));
@@ -150,8 +150,8 @@ fn cancelled_watch_never_wakes() {
 #[test]
 fn reregistering_an_id_replaces_its_target() {
     let mut state = seeded();
-    state.watch_kv(WatchId(1), key("db"), 2);
-    state.watch_kv(WatchId(1), key("web/a"), 2);
+    state.watch(WatchId(1), key("db"), 2);
+    state.watch(WatchId(1), key("web/a"), 2);
     state.apply(3, &set("db", "x"));
     assert_eq!(state.take_woken(), vec![]);
     state.apply(4, &set("web/a", "x"));
@@ -161,7 +161,7 @@ fn reregistering_an_id_replaces_its_target() {
 #[test]
 fn watches_survive_neither_snapshot_nor_restore() {
     let mut state = seeded();
-    state.watch_kv(WatchId(1), key("db"), 2);
+    state.watch(WatchId(1), key("db"), 2);
     let restored = State::restore(&state.snapshot()).expect("own snapshot");
     assert_eq!(restored.parked_watches(), 0);
 }
