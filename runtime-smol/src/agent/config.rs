@@ -72,6 +72,8 @@ pub struct AgentConfig {
     pub log_level: Level,
     /// Whether script checks may run (used once checks exist).
     pub enable_script_checks: bool,
+    /// Whether the HTTP server serves the web UI at `/ui/`.
+    pub ui: bool,
     /// Largest KV value (HTTP request body) accepted.
     pub kv_max_value_size: u64,
     /// Concurrent HTTP connections allowed per client address.
@@ -141,6 +143,7 @@ impl AgentConfig {
                 .log_level
                 .unwrap_or(if dev { Level::Debug } else { Level::Info }),
             enable_script_checks: s.enable_script_checks.unwrap_or(false),
+            ui: s.ui.unwrap_or(dev),
             kv_max_value_size: s.kv_max_value_size.unwrap_or(DEFAULT_KV_MAX_VALUE_SIZE),
             http_max_conns_per_client: s
                 .http_max_conns_per_client

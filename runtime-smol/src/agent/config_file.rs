@@ -119,6 +119,8 @@ pub fn parse(text: &str) -> Result<Settings, String> {
             "ports" => parse_ports(v.object()?, &mut s)?,
             "performance" => parse_performance(v.object()?, &mut s)?,
             "limits" => parse_limits(v.object()?, &mut s)?,
+            "ui" => s.ui = Some(v.bool()?),
+            "ui_config" => parse_ui_config(v.object()?, &mut s)?,
             "acl" => {
                 v.object()?;
                 s.acl = Some(value.clone());
@@ -185,6 +187,30 @@ fn parse_limits(limits: &Map<String, Value>, s: &mut Settings) -> Result<(), Str
                 s.http_max_conns_per_client = Some(v.int_in(0, u32::MAX.into())? as u32);
             }
             other if ACCEPTED_LIMITS.contains(&other) => {}
+            _ => return Err(unknown(&key)),
+        }
+    }
+    Ok(())
+}
+
+/// `ui_config` keys accepted without effect: the UI is embedded and has no metrics views.
+const ACCEPTED_UI_CONFIG: &[&str] = &[
+    "dir",
+    "content_path",
+    "metrics_provider",
+    "metrics_provider_files",
+    "metrics_provider_options_json",
+    "metrics_proxy",
+    "dashboard_url_templates",
+];
+
+fn parse_ui_config(ui: &Map<String, Value>, s: &mut Settings) -> Result<(), String> {
+    for (name, value) in ui {
+        let key = format!("ui_config.{name}");
+        let v = Field { key: &key, value };
+        match name.as_str() {
+            "enabled" => s.ui = Some(v.bool()?),
+            other if ACCEPTED_UI_CONFIG.contains(&other) => {}
             _ => return Err(unknown(&key)),
         }
     }

@@ -379,6 +379,7 @@ async fn start_http_api(
     let server_config = ServerConfig {
         datacenter: config.datacenter.clone(),
         seed: backend.raft_id().0,
+        ui: config.ui,
         limits,
         max_connections_per_client: usize::try_from(config.http_max_conns_per_client)
             .unwrap_or(usize::MAX),

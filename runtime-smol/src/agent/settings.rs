@@ -70,6 +70,8 @@ pub struct Settings {
     pub log_level: Option<Level>,
     /// `enable_script_checks`.
     pub enable_script_checks: Option<bool>,
+    /// `ui_config.enabled` (or the older `ui`), `-ui`.
+    pub ui: Option<bool>,
     /// `limits.kv_max_value_size`.
     pub kv_max_value_size: Option<u64>,
     /// `limits.http_max_conns_per_client`.
@@ -120,6 +122,7 @@ impl Settings {
                 .or(self.skip_leave_on_interrupt),
             log_level: later.log_level.or(self.log_level),
             enable_script_checks: later.enable_script_checks.or(self.enable_script_checks),
+            ui: later.ui.or(self.ui),
             kv_max_value_size: later.kv_max_value_size.or(self.kv_max_value_size),
             http_max_conns_per_client: later
                 .http_max_conns_per_client

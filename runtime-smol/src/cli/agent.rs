@@ -31,6 +31,10 @@ pub const AGENT_FLAGS: &[FlagSpec] = &[
         "Starts the agent in development mode: in memory, a single server that elects itself at once.",
     ),
     switch(
+        "ui",
+        "Serves the built-in web UI at /ui/ on the HTTP address (always on in -dev).",
+    ),
+    switch(
         "server",
         "Switches the agent to server mode (a Raft voter).",
     ),
@@ -195,6 +199,7 @@ fn flag_settings(f: &ParsedFlags) -> Result<Settings, AgentArgsError> {
         encrypt: string("encrypt"),
         log_level,
         enable_script_checks: given_switch("enable-script-checks"),
+        ui: given_switch("ui"),
         ..Settings::default()
     })
 }

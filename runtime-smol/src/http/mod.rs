@@ -29,6 +29,7 @@ pub mod operator;
 pub mod router;
 pub mod server;
 pub mod status;
+pub mod ui;
 
 pub use backend::{Backend, Status};
 pub use blocking::QueryTimes;

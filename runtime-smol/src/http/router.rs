@@ -6,7 +6,7 @@ use synod_core::api::http::{Method, Request, Response};
 use super::backend::Backend;
 use super::errors::HttpError;
 use super::server::Shared;
-use super::{agent_members, agent_self, kv, operator, status};
+use super::{agent_members, agent_self, kv, operator, status, ui};
 
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +89,12 @@ pub async fn route<B: Backend>(shared: &Shared<B>, request: &Request) -> Respons
             location.push_str(&request.raw_query);
         }
         return redirect(request, &location);
+    }
+    if ui::owns(&request.path) {
+        return match ui::serve(request, shared.config.ui) {
+            Ok(response) => response,
+            Err(location) => redirect(request, &location),
+        };
     }
     let response = match dispatch(shared, request).await {
         Ok(response) => response,

@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub datacenter: String,
     /// Seeds the blocking-query jitter generator.
     pub seed: u64,
+    /// Whether `/ui/` serves the web UI.
+    pub ui: bool,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +59,7 @@ impl Default for ServerConfig {
             query_times: QueryTimes::default(),
             datacenter: "dc1".to_owned(),
             seed: 0,
+            ui: false,
         }
     }
 }
