@@ -70,7 +70,7 @@ impl Recovered {
             .map_or(LogIndex(0), |s| s.meta.last_index)
     }
 
-    fn next_index(&self) -> LogIndex {
+    pub(crate) fn next_index(&self) -> LogIndex {
         self.entries
             .last()
             .map_or(self.snapshot_index(), |e| e.index)

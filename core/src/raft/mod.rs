@@ -35,6 +35,7 @@ mod membership;
 mod persist;
 mod progress;
 mod read;
+mod recovery;
 mod replication;
 mod snapshot;
 mod transfer;

@@ -4,10 +4,10 @@ use async_channel::Receiver;
 use synod_core::ids::IoToken;
 use synod_core::raft::{LogWrite, Recovered};
 
-use super::{AgentConfig, AgentError};
+use super::{AgentConfig, AgentError, peers_json};
 use crate::shell::log::Log;
 use crate::shell::{Disk, MemoryDisk, MemoryImage};
-use crate::storage::{GroupCommitter, Storage, StorageOptions};
+use crate::storage::{GroupCommitter, Storage, StorageOptions, raft_dir};
 
 /// The disk the agent's node writes to.
 #[derive(Debug)]
@@ -31,7 +31,7 @@ impl AgentDisk {
                 return Ok((AgentDisk::Memory(disk), durable, Recovered::default()));
             }
         };
-        let (storage, recovered) = Storage::open(data_dir, StorageOptions::default())
+        let (mut storage, mut recovered) = Storage::open(data_dir, StorageOptions::default())
             .map_err(|e| AgentError(format!("failed to open the raft log: {e}")))?;
         if let Some(torn) = storage.torn_tail() {
             log.warn(
@@ -44,6 +44,7 @@ impl AgentDisk {
                 ),
             );
         }
+        recover_from_peers_json(data_dir, &mut storage, &mut recovered, log)?;
         let (done, durable) = async_channel::unbounded();
         let committer = GroupCommitter::spawn_with_channel(storage, done)
             .map_err(|e| AgentError(format!("failed to start the log writer: {e}")))?;
@@ -53,6 +54,43 @@ impl AgentDisk {
         };
         Ok((disk, durable, recovered))
     }
+}
+
+/// Applies `raft/peers.json` if the operator left one (see [`peers_json`]); a bad file refuses
+/// to start and stays in place for the operator to fix.
+fn recover_from_peers_json(
+    data_dir: &std::path::Path,
+    storage: &mut Storage,
+    recovered: &mut Recovered,
+    log: &Log,
+) -> Result<(), AgentError> {
+    let dir = raft_dir(data_dir);
+    let Some(membership) = peers_json::read(&dir, recovered)
+        .map_err(|e| AgentError(format!("failed to recover from peers.json: {e}")))?
+    else {
+        return Ok(());
+    };
+    log.info(
+        "agent.server.raft",
+        format_args!("found peers.json file, recovering Raft configuration..."),
+    );
+    let write = recovered
+        .recover_membership(membership)
+        .map_err(|e| AgentError(format!("failed to recover from peers.json: {e}")))?;
+    storage
+        .write(&[write])
+        .map_err(|e| AgentError(format!("failed to write the recovered configuration: {e}")))?;
+    peers_json::remove(&dir).map_err(|e| {
+        AgentError(format!(
+            "recovered the configuration but failed to delete {}: {e}",
+            peers_json::path(&dir).display()
+        ))
+    })?;
+    log.info(
+        "agent.server.raft",
+        format_args!("deleted peers.json file after successful recovery"),
+    );
+    Ok(())
 }
 
 impl Disk for AgentDisk {

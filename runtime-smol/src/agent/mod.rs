@@ -13,6 +13,7 @@ mod identity;
 mod join;
 mod leave;
 mod members_report;
+mod peers_json;
 mod self_report;
 pub mod settings;
 mod timings;
