@@ -192,3 +192,35 @@ fn connections_over_the_cap_are_closed_until_a_slot_frees() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn bodies_are_gzipped_for_clients_that_accept_it() {
+    use std::io::Read;
+
+    let s = server();
+    assert_eq!(s.request("PUT", "/v1/kv/zipped", b"hello").status, 200);
+    let plain = s.request("GET", "/v1/kv/zipped", b"");
+    assert_eq!(plain.header("Vary"), Some("Accept-Encoding"));
+    assert_eq!(plain.header("Content-Encoding"), None);
+
+    let mut client = s.connect();
+    client.send_raw(
+        b"GET /v1/kv/zipped HTTP/1.1\r\nHost: t\r\nAccept-Encoding: deflate, gzip\r\n\r\n",
+    );
+    let zipped = client.reply();
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.header("Content-Encoding"), Some("gzip"));
+    let mut body = Vec::new();
+    flate2::read::GzDecoder::new(zipped.body.as_slice())
+        .read_to_end(&mut body)
+        .expect("a gzip body");
+    assert_eq!(body, plain.body);
+
+    // Nothing to compress in an empty body: no Content-Encoding (gziphandler does the same).
+    client.send_raw(b"GET /v1/kv/missing HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n");
+    let empty = client.reply();
+    assert_eq!(
+        (empty.status, empty.header("Content-Encoding")),
+        (404, None)
+    );
+}

@@ -22,6 +22,7 @@ pub mod client_slots;
 pub mod connection;
 pub mod date;
 pub mod errors;
+pub mod gzip;
 pub mod json;
 pub mod kv;
 pub mod memory_backend;

@@ -6,7 +6,7 @@ use synod_core::api::http::{Method, Request, Response};
 use super::backend::Backend;
 use super::errors::HttpError;
 use super::server::Shared;
-use super::{agent_members, agent_self, kv, operator, status, ui};
+use super::{agent_members, agent_self, gzip, kv, operator, status, ui};
 
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,8 +74,12 @@ impl<'a> Endpoint<'a> {
 /// Subtree patterns: Go's `ServeMux` redirects `/v1/kv` to `/v1/kv/`.
 const SUBTREES: &[&str] = &["/v1/kv/"];
 
-/// Answers one request.
+/// Answers one request, compressed for clients that accept gzip.
 pub async fn route<B: Backend>(shared: &Shared<B>, request: &Request) -> Response {
+    gzip::negotiate(request, answer(shared, request).await)
+}
+
+async fn answer<B: Backend>(shared: &Shared<B>, request: &Request) -> Response {
     if let Some(location) = request.redirect_location() {
         return redirect(request, &location);
     }
