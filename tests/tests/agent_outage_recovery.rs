@@ -18,8 +18,9 @@ struct Ports {
     rpc: u16,
 }
 
-fn start(name: &str, dir: &Path, ports: &Ports, extra: &[String]) -> Agent {
-    let mut args = vec![
+/// A server's flags: its own ports and data dir, loopback only, no DNS.
+fn server_args(name: &str, dir: &Path, ports: &Ports) -> Vec<String> {
+    vec![
         "-server".to_owned(),
         format!("-node={name}"),
         "-bind=127.0.0.1".to_owned(),
@@ -28,7 +29,11 @@ fn start(name: &str, dir: &Path, ports: &Ports, extra: &[String]) -> Agent {
         format!("-server-port={}", ports.rpc),
         format!("-serf-lan-port={}", ports.serf),
         "-dns-port=-1".to_owned(),
-    ];
+    ]
+}
+
+fn start(name: &str, dir: &Path, ports: &Ports, extra: &[String]) -> Agent {
+    let mut args = server_args(name, dir, ports);
     args.extend_from_slice(extra);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut agent = Agent::start(&args);
@@ -139,16 +144,7 @@ fn a_bad_peers_json_refuses_to_start_and_stays_for_the_operator() {
         serf: free_port(),
         rpc: free_port(),
     };
-    let args = [
-        "-server".to_owned(),
-        "-node=bad".to_owned(),
-        "-bind=127.0.0.1".to_owned(),
-        format!("-data-dir={}", dir.display()),
-        format!("-http-port={}", ports.http),
-        format!("-server-port={}", ports.rpc),
-        format!("-serf-lan-port={}", ports.serf),
-        "-dns-port=-1".to_owned(),
-    ];
+    let args = server_args("bad", &dir, &ports);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (status, lines) = Agent::start(&args).wait_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(1), "{lines:?}");

@@ -136,33 +136,29 @@ pub fn parse(text: &str) -> Result<Settings, String> {
 }
 
 fn parse_ports(ports: &Map<String, Value>, s: &mut Settings) -> Result<(), String> {
-    for (name, value) in ports {
-        let key = format!("ports.{name}");
-        let port = Some(Field { key: &key, value }.port()?);
-        match name.as_str() {
-            "http" => s.ports.http = port,
-            "dns" => s.ports.dns = port,
-            "serf_lan" => s.ports.serf_lan = port,
-            "serf_wan" => s.ports.serf_wan = port,
-            "server" => s.ports.server = port,
-            _ => return Err(unknown(&key)),
-        }
-    }
-    Ok(())
+    for_each_key("ports", ports, &[], |name, v| {
+        let slot = match name {
+            "http" => &mut s.ports.http,
+            "dns" => &mut s.ports.dns,
+            "serf_lan" => &mut s.ports.serf_lan,
+            "serf_wan" => &mut s.ports.serf_wan,
+            "server" => &mut s.ports.server,
+            _ => return Ok(false),
+        };
+        *slot = Some(v.port()?);
+        Ok(true)
+    })
 }
 
 fn parse_performance(perf: &Map<String, Value>, s: &mut Settings) -> Result<(), String> {
-    for (name, value) in perf {
-        let key = format!("performance.{name}");
-        match name.as_str() {
+    for_each_key("performance", perf, &[], |name, v| {
+        match name {
             // Consul's bounds: 1 (fastest) to 10.
-            "raft_multiplier" => {
-                s.raft_multiplier = Some(Field { key: &key, value }.int_in(1, 10)? as u32);
-            }
-            _ => return Err(unknown(&key)),
+            "raft_multiplier" => s.raft_multiplier = Some(v.int_in(1, 10)? as u32),
+            _ => return Ok(false),
         }
-    }
-    Ok(())
+        Ok(true)
+    })
 }
 
 /// Consul's `limits` keys synod accepts but does not enforce (yet).
@@ -178,19 +174,16 @@ const ACCEPTED_LIMITS: &[&str] = &[
 ];
 
 fn parse_limits(limits: &Map<String, Value>, s: &mut Settings) -> Result<(), String> {
-    for (name, value) in limits {
-        let key = format!("limits.{name}");
-        let v = Field { key: &key, value };
-        match name.as_str() {
+    for_each_key("limits", limits, ACCEPTED_LIMITS, |name, v| {
+        match name {
             "kv_max_value_size" => s.kv_max_value_size = Some(v.int_in(1, i64::MAX)? as u64),
             "http_max_conns_per_client" => {
                 s.http_max_conns_per_client = Some(v.int_in(0, u32::MAX.into())? as u32);
             }
-            other if ACCEPTED_LIMITS.contains(&other) => {}
-            _ => return Err(unknown(&key)),
+            _ => return Ok(false),
         }
-    }
-    Ok(())
+        Ok(true)
+    })
 }
 
 /// `ui_config` keys accepted without effect: the UI is embedded and has no metrics views.
@@ -205,13 +198,28 @@ const ACCEPTED_UI_CONFIG: &[&str] = &[
 ];
 
 fn parse_ui_config(ui: &Map<String, Value>, s: &mut Settings) -> Result<(), String> {
-    for (name, value) in ui {
-        let key = format!("ui_config.{name}");
-        let v = Field { key: &key, value };
-        match name.as_str() {
+    for_each_key("ui_config", ui, ACCEPTED_UI_CONFIG, |name, v| {
+        match name {
             "enabled" => s.ui = Some(v.bool()?),
-            other if ACCEPTED_UI_CONFIG.contains(&other) => {}
-            _ => return Err(unknown(&key)),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })
+}
+
+/// Reads the keys of object `section`: `read` takes those it knows (answering true), keys in
+/// `ignored` are accepted without effect, and any other key refuses the file.
+fn for_each_key(
+    section: &str,
+    object: &Map<String, Value>,
+    ignored: &[&str],
+    mut read: impl FnMut(&str, &Field<'_>) -> Result<bool, String>,
+) -> Result<(), String> {
+    for (name, value) in object {
+        let key = format!("{section}.{name}");
+        let field = Field { key: &key, value };
+        if !read(name, &field)? && !ignored.contains(&name.as_str()) {
+            return Err(unknown(&key));
         }
     }
     Ok(())
