@@ -4,6 +4,7 @@ mod addresses;
 mod banner;
 mod config;
 pub mod config_file;
+pub mod definitions;
 mod disk;
 mod formation;
 pub mod go_duration;
