@@ -280,15 +280,10 @@ impl Field<'_> {
             .ok_or_else(|| self.invalid("an object"))
     }
 
-    fn objects(&self) -> Result<Vec<Value>, String> {
-        let items = self
-            .value
-            .as_array()
-            .ok_or_else(|| self.invalid("a list of objects"))?;
-        if items.iter().all(Value::is_object) {
-            Ok(items.clone())
-        } else {
-            Err(self.invalid("a list of objects"))
+    fn objects(&self) -> Result<&[Value], String> {
+        match self.value.as_array() {
+            Some(items) if items.iter().all(Value::is_object) => Ok(items),
+            _ => Err(self.invalid("a list of objects")),
         }
     }
 }

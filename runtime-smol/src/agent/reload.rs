@@ -8,6 +8,7 @@
 //! setting keeps its running value until a restart; a reload that changes one says so in the
 //! log.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use synod_core::health::{CheckDefinition, ServiceDefinition};
@@ -187,31 +188,26 @@ impl DefinitionChanges {
     /// Compares services and standalone checks by ID (checks prefixed `check:` to keep the
     /// two namespaces apart).
     pub fn between(old: &Definitions, new: &Definitions) -> Self {
-        let keyed = |d: &Definitions| {
-            let services = d.services.iter().map(|s| (s.id.clone(), format!("{s:?}")));
-            let checks = d
-                .checks
-                .iter()
-                .map(|c| (format!("check:{}", c.id), format!("{c:?}")));
-            services
-                .chain(checks)
-                .collect::<std::collections::BTreeMap<_, _>>()
-        };
-        let (old, new) = (keyed(old), keyed(new));
         let mut changes = DefinitionChanges::default();
+        changes.diff(&old.services, &new.services, |s| s.id.clone());
+        changes.diff(&old.checks, &new.checks, |c| format!("check:{}", c.id));
+        changes
+    }
+
+    fn diff<'a, T: PartialEq>(&mut self, old: &'a [T], new: &'a [T], key: impl Fn(&T) -> String) {
+        let by_key = |items: &'a [T]| -> BTreeMap<String, &'a T> {
+            items.iter().map(|i| (key(i), i)).collect()
+        };
+        let (old, new) = (by_key(old), by_key(new));
         for (id, definition) in &new {
             match old.get(id) {
-                None => changes.added.push(id.clone()),
-                Some(previous) if previous != definition => changes.changed.push(id.clone()),
+                None => self.added.push(id.clone()),
+                Some(previous) if previous != definition => self.changed.push(id.clone()),
                 Some(_) => {}
             }
         }
-        changes.removed = old
-            .keys()
-            .filter(|id| !new.contains_key(*id))
-            .cloned()
-            .collect();
-        changes
+        self.removed
+            .extend(old.keys().filter(|id| !new.contains_key(*id)).cloned());
     }
 }
 
