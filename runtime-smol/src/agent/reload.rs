@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 
 use synod_core::health::{CheckDefinition, ServiceDefinition};
 
@@ -18,8 +19,9 @@ use super::definitions::Definitions;
 use crate::shell::log::Log;
 
 /// Re-reads every config source (same files, dirs and flags as at start, merged in the same
-/// order) into a validated configuration; the error is the text the operator sees.
-pub type ConfigLoader = Box<dyn Fn() -> Result<AgentConfig, String> + Send>;
+/// order) into a validated configuration; the error is the text the operator sees. It runs on
+/// the blocking thread pool so file reads never stall the agent's event loop.
+pub type ConfigLoader = Arc<dyn Fn() -> Result<AgentConfig, String> + Send + Sync>;
 
 /// Where config-file definitions go: the agent's local services and checks, which replace the
 /// previous config-file ones with these (adding, changing and removing).
@@ -115,7 +117,8 @@ impl<S: DefinitionSink> Reloader<S> {
     pub async fn reload(&mut self) -> Result<(), String> {
         self.log
             .info("agent", format_args!("Reloading configuration..."));
-        let new = (self.loader)()?;
+        let loader = Arc::clone(&self.loader);
+        let new = smol::unblock(move || loader()).await?;
         let changes = DefinitionChanges::between(&self.running.definitions, &new.definitions);
         let Definitions { services, checks } = new.definitions.clone();
         self.sink

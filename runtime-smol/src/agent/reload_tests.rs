@@ -1,6 +1,7 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::*;
@@ -51,7 +52,7 @@ fn write(dir: &Path, file: &str, text: &str) {
 
 fn loader(dir: &Path) -> ConfigLoader {
     let args = vec!["-dev".to_string(), format!("-config-dir={}", dir.display())];
-    Box::new(move || {
+    Arc::new(move || {
         parse_agent_args(&args).map_err(|e| match e {
             AgentArgsError::Flags(e) => e.to_string(),
             AgentArgsError::Config(message) => message,

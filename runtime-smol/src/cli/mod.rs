@@ -122,7 +122,7 @@ fn run_agent(args: &[String]) -> i32 {
         }
     };
     let reload_args = args.to_vec();
-    let loader: crate::agent::reload::ConfigLoader = Box::new(move || {
+    let loader: crate::agent::reload::ConfigLoader = std::sync::Arc::new(move || {
         parse_agent_args(&reload_args).map_err(|e| match e {
             AgentArgsError::Flags(error) => error.to_string(),
             AgentArgsError::Config(message) => message,
