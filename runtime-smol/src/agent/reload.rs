@@ -132,7 +132,8 @@ impl<S: DefinitionSink> Reloader<S> {
                 format_args!("log level changed: log_level={:?}", new.log_level),
             );
         }
-        if needs_restart(&self.running, &new) {
+        let applied = with_reloadable_settings(&self.running, &new);
+        if applied != new {
             self.log.warn(
                 "agent",
                 format_args!(
@@ -141,13 +142,7 @@ impl<S: DefinitionSink> Reloader<S> {
             );
         }
         self.log.info("agent", format_args!("{changes}"));
-        self.running = AgentConfig {
-            log_level: new.log_level,
-            enable_script_checks: new.enable_script_checks,
-            enable_local_script_checks: new.enable_local_script_checks,
-            definitions: new.definitions,
-            ..self.running.clone()
-        };
+        self.running = applied;
         Ok(())
     }
 
@@ -164,16 +159,16 @@ impl<S: DefinitionSink> Reloader<S> {
     }
 }
 
-/// Whether `new` differs from `running` in a setting a reload does not apply.
-fn needs_restart(running: &AgentConfig, new: &AgentConfig) -> bool {
-    let reloaded = AgentConfig {
+/// `running` with the settings a reload applies taken from `new`; it differs from `new` only
+/// in settings that need a restart.
+fn with_reloadable_settings(running: &AgentConfig, new: &AgentConfig) -> AgentConfig {
+    AgentConfig {
         log_level: new.log_level,
         enable_script_checks: new.enable_script_checks,
         enable_local_script_checks: new.enable_local_script_checks,
         definitions: new.definitions.clone(),
         ..running.clone()
-    };
-    reloaded != *new
+    }
 }
 
 /// Service and check IDs a reload adds, changes and removes (for the log).
