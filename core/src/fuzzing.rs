@@ -130,7 +130,8 @@ pub use crate::api::dns::fuzz_query as dns_query;
 
 /// Builds DNS answers for a service with hundreds of instances named from `data`.
 pub use crate::api::dns::fuzz_response_huge as dns_response_huge;
-/// Decodes `data` as a JSON config file, a service register body and a check register body;
+/// Decodes `data` as a JSON config file, a service register body and a check register body
+/// (and, wrapped as `{"service": data}` / `{"check": data}`, in the config-file shape);
 /// whatever decodes must satisfy the definitions' invariants and schedule without panicking.
 pub fn service_definition(data: &[u8]) {
     use crate::health::definition::{decode_check_body, decode_config, decode_service_body};
@@ -150,6 +151,7 @@ pub fn service_definition(data: &[u8]) {
     if let Ok(check) = decode_check_body(data) {
         checks.push(check);
     }
+    config_file_shape_agrees_with_api_bodies(data);
     let mut scheduler = crate::health::Scheduler::new(crate::rand::Rng::new(0));
     let start = crate::time::Instant::ZERO;
     for check in checks {
@@ -164,4 +166,31 @@ pub fn service_definition(data: &[u8]) {
         scheduler.handle_timeout(at);
     }
     while scheduler.poll_action().is_some() {}
+}
+
+/// Config files and API bodies share one decoder and config files are only stricter (unknown
+/// keys are errors there), so a definition a config file accepts must decode identically as an
+/// API body.
+fn config_file_shape_agrees_with_api_bodies(data: &[u8]) {
+    use crate::health::definition::{decode_check_body, decode_config, decode_service_body};
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let wrapped = |key: &str| {
+        let mut root = serde_json::Map::new();
+        root.insert(key.to_owned(), value.clone());
+        serde_json::to_vec(&serde_json::Value::Object(root))
+    };
+    if let Ok(file) = wrapped("service")
+        && let Ok(mut defs) = decode_config(&file)
+    {
+        let service = defs.services.pop();
+        assert_eq!(service, decode_service_body(data).ok());
+    }
+    if let Ok(file) = wrapped("check")
+        && let Ok(mut defs) = decode_config(&file)
+    {
+        let check = defs.checks.pop();
+        assert_eq!(check, decode_check_body(data).ok());
+    }
 }

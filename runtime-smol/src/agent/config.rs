@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
+use super::definitions::{self, Definitions};
 use super::identity::is_uuid;
 use super::settings::Settings;
 use crate::shell::log::Level;
@@ -70,20 +71,20 @@ pub struct AgentConfig {
     pub skip_leave_on_interrupt: bool,
     /// Lowest level logged.
     pub log_level: Level,
-    /// Whether script checks may run (used once checks exist).
+    /// Whether script checks may run, from config files and the HTTP API.
     pub enable_script_checks: bool,
     /// Whether the HTTP server serves the web UI at `/ui/`.
     pub ui: bool,
+    /// Whether script checks defined in config files may run.
+    pub enable_local_script_checks: bool,
     /// Largest KV value (HTTP request body) accepted.
     pub kv_max_value_size: u64,
     /// Concurrent HTTP connections allowed per client address.
     pub http_max_conns_per_client: u32,
     /// `acl` block as given (enforced by a later issue).
     pub acl: Option<serde_json::Value>,
-    /// Service definitions from config files (registered by a later issue).
-    pub services: Vec<serde_json::Value>,
-    /// Check definitions from config files (registered by a later issue).
-    pub checks: Vec<serde_json::Value>,
+    /// Service and check definitions from config files, validated.
+    pub definitions: Definitions,
 }
 
 impl AgentConfig {
@@ -114,6 +115,12 @@ impl AgentConfig {
                 return Err("server_port cannot be -1: a server needs its RPC port".into());
             }
         };
+        let enable_script_checks = s.enable_script_checks.unwrap_or(false);
+        let enable_local_script_checks = s.enable_local_script_checks.unwrap_or(false);
+        let definitions = definitions::merge(
+            s.definitions,
+            enable_script_checks || enable_local_script_checks,
+        )?;
         let config = AgentConfig {
             dev,
             server,
@@ -142,15 +149,15 @@ impl AgentConfig {
             log_level: s
                 .log_level
                 .unwrap_or(if dev { Level::Debug } else { Level::Info }),
-            enable_script_checks: s.enable_script_checks.unwrap_or(false),
             ui: s.ui.unwrap_or(dev),
+            enable_script_checks,
+            enable_local_script_checks,
             kv_max_value_size: s.kv_max_value_size.unwrap_or(DEFAULT_KV_MAX_VALUE_SIZE),
             http_max_conns_per_client: s
                 .http_max_conns_per_client
                 .unwrap_or(DEFAULT_HTTP_MAX_CONNS_PER_CLIENT),
             acl: s.acl,
-            services: s.services,
-            checks: s.checks,
+            definitions,
         };
         config.validate()?;
         Ok(config)

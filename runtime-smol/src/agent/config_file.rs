@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::definitions;
 use super::go_duration;
 use super::settings::{PortSetting, Settings};
 use crate::shell::log::Level;
@@ -81,10 +82,14 @@ pub fn load_file(path: &Path) -> Result<Settings, ConfigFileError> {
         file: path.to_path_buf(),
         reason: format!("cannot read file: {e}"),
     })?;
-    parse(&text).map_err(|reason| ConfigFileError {
+    let mut settings = parse(&text).map_err(|reason| ConfigFileError {
         file: path.to_path_buf(),
         reason,
-    })
+    })?;
+    for defs in &mut settings.definitions {
+        defs.file = path.to_path_buf();
+    }
+    Ok(settings)
 }
 
 /// Parses one file's text; the error is the reason (the caller names the file).
@@ -94,6 +99,7 @@ pub fn parse(text: &str) -> Result<Settings, String> {
         return Err("the top level must be a JSON object".to_string());
     };
     let mut s = Settings::default();
+    let mut has_definitions = false;
     for (key, value) in &root {
         let v = Field { key, value };
         match key.as_str() {
@@ -116,6 +122,7 @@ pub fn parse(text: &str) -> Result<Settings, String> {
             "skip_leave_on_interrupt" => s.skip_leave_on_interrupt = Some(v.bool()?),
             "log_level" => s.log_level = Some(v.level()?),
             "enable_script_checks" => s.enable_script_checks = Some(v.bool()?),
+            "enable_local_script_checks" => s.enable_local_script_checks = Some(v.bool()?),
             "ports" => parse_ports(v.object()?, &mut s)?,
             "performance" => parse_performance(v.object()?, &mut s)?,
             "limits" => parse_limits(v.object()?, &mut s)?,
@@ -125,12 +132,19 @@ pub fn parse(text: &str) -> Result<Settings, String> {
                 v.object()?;
                 s.acl = Some(value.clone());
             }
-            "service" => s.services.push(Value::Object(v.object()?.clone())),
-            "services" => s.services = v.objects()?,
-            "check" => s.checks.push(Value::Object(v.object()?.clone())),
-            "checks" => s.checks = v.objects()?,
+            "service" | "check" => {
+                v.object()?;
+                has_definitions = true;
+            }
+            "services" | "checks" => {
+                v.objects()?;
+                has_definitions = true;
+            }
             _ => return Err(unknown(key)),
         }
+    }
+    if has_definitions {
+        s.definitions.push(definitions::decode_file(text)?);
     }
     Ok(s)
 }
@@ -300,15 +314,10 @@ impl Field<'_> {
             .ok_or_else(|| self.invalid("an object"))
     }
 
-    fn objects(&self) -> Result<Vec<Value>, String> {
-        let items = self
-            .value
-            .as_array()
-            .ok_or_else(|| self.invalid("a list of objects"))?;
-        if items.iter().all(Value::is_object) {
-            Ok(items.clone())
-        } else {
-            Err(self.invalid("a list of objects"))
+    fn objects(&self) -> Result<&[Value], String> {
+        match self.value.as_array() {
+            Some(items) if items.iter().all(Value::is_object) => Ok(items),
+            _ => Err(self.invalid("a list of objects")),
         }
     }
 }
@@ -339,7 +348,8 @@ mod tests {
                 "enable_script_checks": true,
                 "limits": {"kv_max_value_size": 1024, "http_max_conns_per_client": 50, "rpc_rate": 10},
                 "acl": {"enabled": false},
-                "service": {"name": "web"}, "checks": [{"name": "c"}]
+                "enable_local_script_checks": true,
+                "service": {"name": "web"}, "checks": [{"name": "c", "ttl": "10s"}]
             }"#,
         )
         .expect("valid");
@@ -370,8 +380,10 @@ mod tests {
         assert_eq!(s.kv_max_value_size, Some(1024));
         assert_eq!(s.http_max_conns_per_client, Some(50));
         assert!(s.acl.is_some());
-        assert_eq!(s.services.len(), 1);
-        assert_eq!(s.checks.len(), 1);
+        assert_eq!(s.enable_local_script_checks, Some(true));
+        assert_eq!(s.definitions.len(), 1);
+        assert_eq!(s.definitions[0].definitions.services.len(), 1);
+        assert_eq!(s.definitions[0].definitions.checks.len(), 1);
     }
 
     #[test]
@@ -486,6 +498,26 @@ mod tests {
         assert_eq!(s.datacenter.as_deref(), Some("b"));
         assert_eq!(s.node_name.as_deref(), Some("n"));
         assert_eq!(s.ports.http, Some(Some(1)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_bad_definition_is_refused_with_file_key_and_reason() {
+        let dir = temp_dir("bad-definition");
+        let file = dir.join("web.json");
+        std::fs::write(&file, r#"{"service": {"name": "web", "prot": 80}}"#).expect("write");
+        let err = load(&[ConfigSource::Dir(dir.clone())]).expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "Error parsing {}: service.prot: unknown key",
+                file.display()
+            )
+        );
+        std::fs::write(&file, r#"{"service": {"name": "web", "port": 80}}"#).expect("write");
+        let s = load(&[ConfigSource::Dir(dir.clone())]).expect("valid");
+        assert_eq!(s.definitions.len(), 1);
+        assert_eq!(s.definitions[0].file, file);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -16,6 +16,7 @@ use super::formation::server_member;
 use super::join::{DEFAULT_SERF_LAN_PORT, with_default_port};
 use super::leave::graceful_leave;
 use super::members_report::member_info;
+use super::reload::ReloadHandle;
 use super::self_report::{self, AgentIdentity};
 use crate::http::agent_members::MemberInfo;
 use crate::http::agent_self::AgentSelf;
@@ -37,6 +38,8 @@ pub(super) struct NodeBackend {
     serf: Option<SerfHandle>,
     /// Where `leave` asks the agent to shut down.
     exit: Sender<ExitRequest>,
+    /// Where `PUT /v1/agent/reload` asks for a config reload.
+    reload: ReloadHandle,
 }
 
 impl NodeBackend {
@@ -45,12 +48,14 @@ impl NodeBackend {
         identity: AgentIdentity,
         serf: Option<SerfHandle>,
         exit: Sender<ExitRequest>,
+        reload: ReloadHandle,
     ) -> Self {
         NodeBackend {
             handle,
             identity,
             serf,
             exit,
+            reload,
         }
     }
 
@@ -262,5 +267,10 @@ impl Backend for NodeBackend {
                 false => Err(format!("agent: No node found with name '{node}'")),
             }
         }
+    }
+
+    fn reload(&self) -> impl Future<Output = Result<(), String>> + Send {
+        let reload = self.reload.clone();
+        async move { reload.reload().await }
     }
 }

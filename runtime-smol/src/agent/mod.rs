@@ -4,6 +4,7 @@ mod addresses;
 mod banner;
 mod config;
 pub mod config_file;
+pub mod definitions;
 mod disk;
 mod formation;
 pub mod go_duration;
@@ -14,6 +15,7 @@ mod join;
 mod leave;
 mod members_report;
 mod peers_json;
+pub mod reload;
 mod self_report;
 pub mod settings;
 mod timings;
@@ -56,10 +58,12 @@ impl fmt::Display for AgentError {
 
 impl std::error::Error for AgentError {}
 
-/// Runs the agent until SIGINT/SIGTERM (→ `Ok`) or a fatal error.
-pub fn run(config: AgentConfig) -> Result<(), AgentError> {
-    // Registered first so a signal arriving during start-up is not lost to the default action.
-    let signals = Signals::new([Signal::Term, Signal::Int])
+/// Runs the agent until SIGINT/SIGTERM (→ `Ok`) or a fatal error. `loader` re-reads the
+/// configuration for reloads (SIGHUP, `PUT /v1/agent/reload`).
+pub fn run(config: AgentConfig, loader: reload::ConfigLoader) -> Result<(), AgentError> {
+    // Registered first so a signal arriving during start-up is not lost to the default action
+    // (which, for SIGHUP, would end the agent instead of reloading it).
+    let signals = Signals::new([Signal::Term, Signal::Int, Signal::Hup])
         .map_err(|e| AgentError(format!("failed to install signal handlers: {e}")))?;
     let log = Log::new(config.log_level, SystemTime::now);
     let uuid = identity::node_uuid(config.data_dir.as_deref(), config.node_id.as_deref())
@@ -70,6 +74,7 @@ pub fn run(config: AgentConfig) -> Result<(), AgentError> {
     let env = SmolEnv::new(executor.clone());
     let start = Start {
         config,
+        loader,
         uuid,
         id,
         recovered,
@@ -81,6 +86,7 @@ pub fn run(config: AgentConfig) -> Result<(), AgentError> {
 /// What `serve` starts from.
 struct Start {
     config: AgentConfig,
+    loader: reload::ConfigLoader,
     uuid: String,
     id: NodeId,
     recovered: Recovered,
@@ -96,6 +102,7 @@ async fn serve(
 ) -> Result<(), AgentError> {
     let Start {
         config,
+        loader,
         uuid,
         id,
         recovered,
@@ -147,7 +154,19 @@ async fn serve(
     };
     let (exit_tx, exit_requests) = async_channel::bounded(4);
     let serf = start_gossip(&env, &config, &identity, keyring, &handle, &exit_tx, &log).await?;
-    let backend = http_backend::NodeBackend::new(handle.clone(), identity, serf.clone(), exit_tx);
+    let (reload_handle, reload_requests) = reload::channel();
+    let reloader =
+        reload::Reloader::start(loader, reload::UnwiredSink, config.clone(), log.clone())
+            .await
+            .map_err(AgentError)?;
+    env.spawn(reloader.serve(reload_requests));
+    let backend = http_backend::NodeBackend::new(
+        handle.clone(),
+        identity,
+        serf.clone(),
+        exit_tx,
+        reload_handle.clone(),
+    );
     start_http_api(&env, &config, backend, &log).await?;
     log.info(
         "agent",
@@ -159,6 +178,7 @@ async fn serve(
 
     let exits = Exits {
         signals,
+        reload: reload_handle,
         requests: exit_requests,
         serf,
         leave_on_terminate: config.leave_on_terminate,
@@ -287,6 +307,8 @@ pub(crate) enum ExitRequest {
 /// Everything that can end the agent besides the shell stopping by itself.
 struct Exits {
     signals: Signals,
+    /// SIGHUP reloads the configuration instead of ending the agent.
+    reload: reload::ReloadHandle,
     requests: async_channel::Receiver<ExitRequest>,
     serf: Option<SerfHandle>,
     leave_on_terminate: bool,
@@ -314,13 +336,21 @@ async fn run_until_exit(
         Requested(Option<ExitRequest>),
     }
     let requests = exits.requests.clone();
-    let exit = future::or(
-        async { Exit::Stopped(stopped.recv().await.ok()) },
-        future::or(async { Exit::Signal(exits.signals.next().await) }, async {
-            Exit::Requested(requests.recv().await.ok())
-        }),
-    )
-    .await;
+    let exit = loop {
+        let exit = future::or(
+            async { Exit::Stopped(stopped.recv().await.ok()) },
+            future::or(async { Exit::Signal(exits.signals.next().await) }, async {
+                Exit::Requested(requests.recv().await.ok())
+            }),
+        )
+        .await;
+        if matches!(exit, Exit::Signal(Some(Ok(Signal::Hup)))) {
+            log.info("agent", format_args!("Caught signal: hangup"));
+            exits.reload.trigger();
+            continue;
+        }
+        break exit;
+    };
     let outcome = match exit {
         Exit::Signal(signal) => {
             let interrupt = matches!(signal, Some(Ok(Signal::Int)));

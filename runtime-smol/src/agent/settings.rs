@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use super::definitions::FileDefinitions;
 use crate::shell::log::Level;
 
 /// A listener port: `None` when configured as `-1` (disabled).
@@ -72,16 +73,16 @@ pub struct Settings {
     pub enable_script_checks: Option<bool>,
     /// `ui_config.enabled` (or the older `ui`), `-ui`.
     pub ui: Option<bool>,
+    /// `enable_local_script_checks`: script checks from config files only.
+    pub enable_local_script_checks: Option<bool>,
     /// `limits.kv_max_value_size`.
     pub kv_max_value_size: Option<u64>,
     /// `limits.http_max_conns_per_client`.
     pub http_max_conns_per_client: Option<u32>,
     /// `acl` (accepted; enforced by a later issue).
     pub acl: Option<serde_json::Value>,
-    /// `service` / `services` definitions, kept for registration by a later issue.
-    pub services: Vec<serde_json::Value>,
-    /// `check` / `checks` definitions, kept likewise.
-    pub checks: Vec<serde_json::Value>,
+    /// `service` / `services` / `check` / `checks`, decoded, per file in load order.
+    pub definitions: Vec<FileDefinitions>,
 }
 
 impl Settings {
@@ -123,6 +124,9 @@ impl Settings {
             log_level: later.log_level.or(self.log_level),
             enable_script_checks: later.enable_script_checks.or(self.enable_script_checks),
             ui: later.ui.or(self.ui),
+            enable_local_script_checks: later
+                .enable_local_script_checks
+                .or(self.enable_local_script_checks),
             kv_max_value_size: later.kv_max_value_size.or(self.kv_max_value_size),
             http_max_conns_per_client: later
                 .http_max_conns_per_client
@@ -131,8 +135,7 @@ impl Settings {
                 (Some(first), Some(later)) => Some(merge_objects(first, later)),
                 (first, later) => later.or(first),
             },
-            services: cat(self.services, later.services),
-            checks: cat(self.checks, later.checks),
+            definitions: cat(self.definitions, later.definitions),
         }
     }
 }

@@ -114,6 +114,10 @@ pub const AGENT_FLAGS: &[FlagSpec] = &[
         "enable-script-checks",
         "Enables health checks that run scripts.",
     ),
+    switch(
+        "enable-local-script-checks",
+        "Enables health checks that run scripts, for checks defined in config files only.",
+    ),
     value(
         "log-level",
         "Log level: trace, debug, info, warn or error. Defaults to info (debug in -dev).",
@@ -200,6 +204,7 @@ fn flag_settings(f: &ParsedFlags) -> Result<Settings, AgentArgsError> {
         log_level,
         enable_script_checks: given_switch("enable-script-checks"),
         ui: given_switch("ui"),
+        enable_local_script_checks: given_switch("enable-local-script-checks"),
         ..Settings::default()
     })
 }

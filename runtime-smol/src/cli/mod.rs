@@ -10,8 +10,12 @@ pub mod join;
 pub mod keygen;
 pub mod kv;
 pub mod leave;
+pub mod maint;
 pub mod members;
 pub mod operator;
+pub mod reload;
+pub mod service_files;
+pub mod services;
 pub mod ui;
 pub mod version;
 
@@ -33,8 +37,11 @@ fn top_usage() -> String {
      keygen       Generates a new encryption key\n    \
      kv           Interact with the key-value store\n    \
      leave        Gracefully leaves the cluster and shuts down\n    \
+     maint        Controls node or service maintenance mode\n    \
      members      Lists the members of a cluster\n    \
      operator     Provides cluster-level tools (raft list-peers, remove-peer)\n    \
+     reload       Triggers the agent to reload configuration files\n    \
+     services     Interact with services (register, deregister)\n    \
      version      Prints the synod version\n"
         .to_string()
 }
@@ -78,6 +85,9 @@ pub fn run(args: &[String]) -> i32 {
         "leave" => with_ui(|ui| leave::leave(rest, ui)),
         "force-leave" => with_ui(|ui| leave::force_leave(rest, ui)),
         "keygen" => with_ui(|ui| keygen::run(rest, ui)),
+        "reload" => with_ui(|ui| reload::run(rest, ui)),
+        "services" => with_ui(|ui| services::run(rest, ui)),
+        "maint" => with_ui(|ui| maint::run(rest, ui)),
         other => {
             print_err(&format!("Unknown command: {other:?}\n\n{}", top_usage()));
             EXIT_NO_COMMAND
@@ -111,7 +121,14 @@ fn run_agent(args: &[String]) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    match crate::agent::run(config) {
+    let reload_args = args.to_vec();
+    let loader: crate::agent::reload::ConfigLoader = std::sync::Arc::new(move || {
+        parse_agent_args(&reload_args).map_err(|e| match e {
+            AgentArgsError::Flags(error) => error.to_string(),
+            AgentArgsError::Config(message) => message,
+        })
+    });
+    match crate::agent::run(config, loader) {
         Ok(()) => 0,
         Err(error) => {
             print_err(&format!("==> {error}\n"));

@@ -86,7 +86,17 @@ pub trait Backend: Send + Sync + 'static {
         let _ = (node, prune);
         std::future::ready(Err(NO_GOSSIP.to_owned()))
     }
+
+    /// Re-reads and applies the agent's configuration (`PUT /v1/agent/reload`); the error
+    /// (file, key and reason) is answered with a 500 and nothing changed. The default is for
+    /// backends without config files.
+    fn reload(&self) -> impl Future<Output = Result<(), String>> + Send {
+        std::future::ready(Err(NO_RELOAD.to_owned()))
+    }
 }
+
+/// What `PUT /v1/agent/reload` answers on a backend that has no configuration to reload.
+pub const NO_RELOAD: &str = "this agent has no configuration to reload";
 
 /// What the gossip endpoints answer on a backend that runs no gossip.
 pub const NO_GOSSIP: &str = "LAN gossip is not running on this agent";

@@ -15,6 +15,7 @@
 //! decode with [`json::decode_case_insensitive`] and answers encode with [`json::encode`].
 
 pub mod agent_members;
+pub mod agent_reload;
 pub mod agent_self;
 pub mod backend;
 pub mod blocking;

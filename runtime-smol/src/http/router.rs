@@ -6,7 +6,7 @@ use synod_core::api::http::{Method, Request, Response};
 use super::backend::Backend;
 use super::errors::HttpError;
 use super::server::Shared;
-use super::{agent_members, agent_self, gzip, kv, operator, status, ui};
+use super::{agent_members, agent_reload, agent_self, gzip, kv, operator, status, ui};
 
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +31,8 @@ enum Endpoint<'a> {
     AgentLeave,
     /// `/v1/agent/force-leave/<node>`.
     AgentForceLeave(&'a str),
+    /// `/v1/agent/reload`.
+    AgentReload,
 }
 
 impl<'a> Endpoint<'a> {
@@ -52,6 +54,7 @@ impl<'a> Endpoint<'a> {
             "/v1/operator/raft/peer" => Some(Endpoint::RaftPeer),
             "/v1/agent/members" => Some(Endpoint::AgentMembers),
             "/v1/agent/leave" => Some(Endpoint::AgentLeave),
+            "/v1/agent/reload" => Some(Endpoint::AgentReload),
             _ => None,
         }
     }
@@ -67,6 +70,7 @@ impl<'a> Endpoint<'a> {
             Endpoint::AgentJoin(_) | Endpoint::AgentLeave | Endpoint::AgentForceLeave(_) => {
                 agent_members::PUT_METHODS
             }
+            Endpoint::AgentReload => agent_reload::METHODS,
         }
     }
 }
@@ -152,6 +156,7 @@ async fn dispatch<B: Backend>(
         Endpoint::AgentJoin(addr) => agent_members::join(shared, request, addr).await,
         Endpoint::AgentLeave => agent_members::leave(shared, request).await,
         Endpoint::AgentForceLeave(node) => agent_members::force_leave(shared, request, node).await,
+        Endpoint::AgentReload => agent_reload::reload(shared, request).await,
     }
 }
 

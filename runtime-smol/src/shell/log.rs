@@ -6,6 +6,7 @@ use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How important a line is.
@@ -24,6 +25,14 @@ pub enum Level {
 }
 
 impl Level {
+    const ALL: [Level; 5] = [
+        Level::Trace,
+        Level::Debug,
+        Level::Info,
+        Level::Warn,
+        Level::Error,
+    ];
+
     /// The bracketed tag padded to Consul's column width.
     fn tag(self) -> &'static str {
         match self {
@@ -69,10 +78,12 @@ impl FromStr for Level {
 /// Where wall-clock time for timestamps comes from (the simulation supplies virtual time).
 pub type WallClock = fn() -> SystemTime;
 
-/// A cheap-to-clone logger writing to stdout.
+/// A cheap-to-clone logger writing to stdout. Clones share the minimum level, so a config
+/// reload's [`Log::set_min_level`] reaches every part of the agent.
 #[derive(Clone)]
 pub struct Log {
-    min: Level,
+    /// Index into [`Level::ALL`].
+    min: Arc<AtomicU8>,
     clock: WallClock,
     /// Put before the target on every line (simulations name the node; empty for the agent).
     prefix: Arc<str>,
@@ -80,7 +91,9 @@ pub struct Log {
 
 impl fmt::Debug for Log {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Log").field("min", &self.min).finish()
+        f.debug_struct("Log")
+            .field("min", &self.min_level())
+            .finish()
     }
 }
 
@@ -88,7 +101,7 @@ impl Log {
     /// Logs lines at `min` or above, stamped by `clock`.
     pub fn new(min: Level, clock: WallClock) -> Self {
         Log {
-            min,
+            min: Arc::new(AtomicU8::new(min as u8)),
             clock,
             prefix: Arc::from(""),
         }
@@ -102,9 +115,20 @@ impl Log {
         }
     }
 
+    /// The lowest level written.
+    pub fn min_level(&self) -> Level {
+        let index = usize::from(self.min.load(Ordering::Relaxed));
+        Level::ALL.get(index).copied().unwrap_or(Level::Info)
+    }
+
+    /// Changes the lowest level written, for this logger and all its clones.
+    pub fn set_min_level(&self, min: Level) {
+        self.min.store(min as u8, Ordering::Relaxed);
+    }
+
     /// Whether lines at `level` are written.
     pub fn enabled(&self, level: Level) -> bool {
-        level >= self.min
+        level >= self.min_level()
     }
 
     /// Writes one line if `level` is enabled.
@@ -180,5 +204,17 @@ mod tests {
             Err(UnknownLevel("loud".to_string()))
         );
         assert!(Level::Error > Level::Debug);
+    }
+
+    #[test]
+    fn a_new_minimum_level_reaches_every_clone() {
+        let log = Log::new(Level::Info, SystemTime::now);
+        let prefixed = log.with_prefix("n1: ");
+        assert!(!prefixed.enabled(Level::Debug));
+        log.set_min_level(Level::Debug);
+        assert_eq!(prefixed.min_level(), Level::Debug);
+        assert!(prefixed.enabled(Level::Debug));
+        prefixed.set_min_level(Level::Error);
+        assert!(!log.enabled(Level::Warn));
     }
 }

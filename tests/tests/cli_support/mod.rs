@@ -168,6 +168,11 @@ impl Agent {
         }
     }
 
+    /// The agent's process ID (to signal it without waiting for an exit).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits up to `limit` for a line containing `needle`; returns it.
     pub(crate) fn wait_for(&mut self, needle: &str, limit: Duration) -> String {
         if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
