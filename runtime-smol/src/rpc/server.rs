@@ -1,0 +1,193 @@
+//! The server side of client RPC: a connection the peer listener recognised by its hello is
+//! served here. Each request runs as its own task against the server's [`Backend`] (writes and
+//! reads go through the node, which forwards them to the leader itself), so a parked blocking
+//! wait never holds up the requests behind it; replies go back in completion order.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_channel::{Receiver, Sender};
+use bytes::Bytes;
+use futures_lite::future;
+use smol::lock::Semaphore;
+use synod_core::wire::FrameDecoder;
+use synod_core::wire::client_rpc::{
+    CLIENT_RPC_VERSION, RpcAnswer, RpcCall, RpcReply, RpcRequest, decode_rpc_request,
+    encode_rpc_reply,
+};
+
+use super::status::status_to_wire;
+use crate::http::backend::Backend;
+use crate::shell::log::Log;
+use crate::shell::timing::with_deadline;
+use crate::shell::{ClientConnHandler, Conn, Env};
+
+/// Requests of one connection running at once; the connection is not read further meanwhile.
+const MAX_IN_FLIGHT: usize = 4096;
+/// Longest a blocking wait may park (Consul's 10 min maximum plus its jitter).
+const MAX_WAIT: Duration = Duration::from_secs(11 * 60);
+/// A reply write that takes longer means the client is gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes read per syscall.
+const READ_CHUNK: usize = 64 << 10;
+/// Replies written per syscall at most when several are ready.
+const MAX_BATCH_BYTES: usize = 1 << 20;
+
+/// The handler a server's shell gives client connections to: each is served against `backend`
+/// on `env`'s executor. A client announcing another protocol version is disconnected.
+pub fn client_conn_handler<E: Env, B: Backend>(
+    env: E,
+    backend: Arc<B>,
+    log: Log,
+) -> ClientConnHandler<E> {
+    Rc::new(move |conn, version, decoder| {
+        if version != CLIENT_RPC_VERSION {
+            log.warn(
+                "agent.server.rpc",
+                format_args!(
+                    "closing client connection: unsupported client RPC version {version} \
+                     (this server speaks {CLIENT_RPC_VERSION})"
+                ),
+            );
+            return;
+        }
+        let serve = serve_client(
+            env.clone(),
+            conn,
+            decoder,
+            Arc::clone(&backend),
+            log.clone(),
+        );
+        env.spawn(serve);
+    })
+}
+
+/// What the connection task does next.
+enum Next {
+    Reply(Bytes),
+    Read(std::io::Result<usize>),
+}
+
+/// Serves one client connection until it closes or breaks framing. Dropping out of this
+/// function ends every request still running for it.
+async fn serve_client<E: Env, B: Backend>(
+    env: E,
+    mut conn: E::Conn,
+    mut decoder: FrameDecoder,
+    backend: Arc<B>,
+    log: Log,
+) {
+    let (replies_in, replies) = async_channel::bounded::<Bytes>(MAX_IN_FLIGHT);
+    // Never sent on: its receivers see the channel close when this task returns.
+    let (_open, closed) = async_channel::bounded::<()>(1);
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut batch = Vec::new();
+    loop {
+        // Requests already buffered (including any that arrived with the hello).
+        loop {
+            let frame = match decoder.pop() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(error) => {
+                    log.warn(
+                        "agent.server.rpc",
+                        format_args!("closing client connection: {error}"),
+                    );
+                    return;
+                }
+            };
+            let request = match decode_rpc_request(&frame) {
+                Ok(request) => request,
+                Err(error) => {
+                    log.warn(
+                        "agent.server.rpc",
+                        format_args!("closing client connection: bad request: {error}"),
+                    );
+                    return;
+                }
+            };
+            let slot = slots.acquire_arc().await;
+            let task = answer_request(
+                Arc::clone(&backend),
+                request,
+                replies_in.clone(),
+                closed.clone(),
+            );
+            env.spawn(async move {
+                task.await;
+                drop(slot);
+            });
+        }
+        let next = future::or(
+            async {
+                match replies.recv().await {
+                    Ok(reply) => Next::Reply(reply),
+                    // This task holds a sender: the channel cannot close while it runs.
+                    Err(_) => future::pending().await,
+                }
+            },
+            async { Next::Read(conn.read(&mut buf).await) },
+        )
+        .await;
+        match next {
+            Next::Reply(first) => {
+                batch.clear();
+                batch.extend_from_slice(&first);
+                while batch.len() < MAX_BATCH_BYTES {
+                    let Ok(more) = replies.try_recv() else { break };
+                    batch.extend_from_slice(&more);
+                }
+                let deadline = env.now() + WRITE_TIMEOUT;
+                if !matches!(
+                    with_deadline(&env, deadline, conn.write_all(&batch)).await,
+                    Some(Ok(()))
+                ) {
+                    return;
+                }
+            }
+            Next::Read(Ok(0) | Err(_)) => return,
+            Next::Read(Ok(n)) => decoder.push(buf.get(..n).unwrap_or_default()),
+        }
+    }
+}
+
+/// Runs one request and queues its reply, unless the connection closes first.
+async fn answer_request<B: Backend>(
+    backend: Arc<B>,
+    request: RpcRequest,
+    replies: Sender<Bytes>,
+    closed: Receiver<()>,
+) {
+    let RpcRequest { id, call } = request;
+    let work = async { Some(answer(backend.as_ref(), call).await) };
+    let gone = async {
+        let _ = closed.recv().await;
+        None
+    };
+    if let Some(answer) = future::or(work, gone).await {
+        let _ = replies
+            .send(encode_rpc_reply(&RpcReply { id, answer }))
+            .await;
+    }
+}
+
+/// The backend's answer to `call`.
+pub(crate) async fn answer<B: Backend>(backend: &B, call: RpcCall) -> RpcAnswer {
+    match call {
+        RpcCall::Request(request) => RpcAnswer::Response(backend.request(request).await),
+        RpcCall::Status => RpcAnswer::Status(status_to_wire(backend.status().await)),
+        RpcCall::Wait {
+            query,
+            min_index,
+            timeout_ms,
+        } => {
+            let timeout = Duration::from_millis(timeout_ms).min(MAX_WAIT);
+            backend
+                .wait(&query, min_index, Instant::now() + timeout)
+                .await;
+            RpcAnswer::Waited
+        }
+    }
+}
