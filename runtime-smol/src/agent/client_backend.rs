@@ -1,0 +1,250 @@
+//! The HTTP API's [`Backend`] on a client agent: every request goes over client RPC to a
+//! server (the pool picks one and fails over); gossip endpoints are answered locally.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_channel::Sender;
+use futures_lite::future;
+use smol::Timer;
+use synod_core::node::{ClientError, ClientRequest, ClientResponse, Consistency};
+use synod_core::state::Query;
+use synod_core::state::catalog::types::CatalogQuery;
+use synod_core::wire::client_rpc::{RpcAnswer, RpcCall};
+
+use super::ExitRequest;
+use super::client_report::client_self;
+use super::formation::{ServerMember, server_member};
+use super::gossip_api;
+use super::self_report::AgentIdentity;
+use crate::http::agent_members::MemberInfo;
+use crate::http::agent_self::AgentSelf;
+use crate::http::backend::{Backend, Status};
+use crate::http::operator::{PeerSelector, RAFT_PROTOCOL, RaftConfiguration, RaftServer};
+use crate::rpc::{PoolError, Retry, RpcPool, status_from_wire};
+use crate::serf::SerfHandle;
+
+/// How long a server may take to answer a request or a status call.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Slack on top of a blocking wait's own timeout before the server counts as unresponsive.
+const WAIT_GRACE: Duration = Duration::from_secs(5);
+/// A failed wait returns after this pause (or its deadline), so a caller re-reading against
+/// a broken cluster does not spin.
+const WAIT_RETRY_PAUSE: Duration = Duration::from_millis(200);
+/// How long a server's status is reused for the `X-Consul-*` headers of further reads.
+const STATUS_TTL: Duration = Duration::from_millis(100);
+
+/// A client agent's backend: servers over RPC, gossip locally.
+#[derive(Clone)]
+pub struct ClientBackend {
+    pool: RpcPool,
+    identity: AgentIdentity,
+    serf: SerfHandle,
+    /// Where `leave` asks the agent to shut down.
+    exit: Sender<ExitRequest>,
+    /// The last server status and when it was fetched.
+    status: Arc<Mutex<Option<(Instant, Status)>>>,
+}
+
+impl ClientBackend {
+    pub(crate) fn new(
+        pool: RpcPool,
+        identity: AgentIdentity,
+        serf: SerfHandle,
+        exit: Sender<ExitRequest>,
+    ) -> Self {
+        ClientBackend {
+            pool,
+            identity,
+            serf,
+            exit,
+            status: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// A catalog read any server answers from what it has applied (no leader needed): what
+    /// DNS on a client should answer from, one query per question (`ServiceHealth` for
+    /// `<service>.service.consul`, `NodeServices` for `<node>.node.consul`), as Consul's client
+    /// agents do with `AllowStale`.
+    pub async fn stale_catalog_read(&self, query: CatalogQuery) -> ClientResponse {
+        self.request(ClientRequest::Read {
+            query: query.into(),
+            consistency: Consistency::Stale,
+        })
+        .await
+    }
+
+    fn cached_status(&self) -> Option<Status> {
+        let cached = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        cached
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < STATUS_TTL)
+            .map(|(_, status)| status.clone())
+    }
+
+    fn known_servers(&self) -> Vec<(ServerMember, String)> {
+        live_servers(&self.serf, &self.identity.datacenter)
+    }
+}
+
+/// Servers of datacenter `dc` that gossip lists alive, with their node UUID.
+pub(crate) fn live_servers(serf: &SerfHandle, dc: &str) -> Vec<(ServerMember, String)> {
+    serf.members()
+        .iter()
+        .filter(|m| m.status.is_live())
+        .filter_map(|m| {
+            let uuid = m.tags.get("id").cloned().unwrap_or_default();
+            server_member(m, dc).map(|server| (server, uuid))
+        })
+        .collect()
+}
+
+/// What the client answers when the pool got no answer.
+fn pool_failure(error: PoolError) -> ClientResponse {
+    ClientResponse::Failed(match error {
+        PoolError::NoServers => ClientError::NoServers,
+        // The server may have applied it: the outcome is unknown.
+        PoolError::Unanswered => ClientError::LeadershipLost,
+    })
+}
+
+impl Backend for ClientBackend {
+    fn request(&self, request: ClientRequest) -> impl Future<Output = ClientResponse> + Send {
+        let pool = self.pool.clone();
+        let retry = match request {
+            ClientRequest::Read { .. } => Retry::Idempotent,
+            ClientRequest::Write(_) => Retry::AtMostOnce,
+        };
+        async move {
+            match pool
+                .call(RpcCall::Request(request), REQUEST_TIMEOUT, retry)
+                .await
+            {
+                Ok(RpcAnswer::Response(response)) => response,
+                // A server answering another kind of call is broken: treat it as gone.
+                Ok(_) => pool_failure(PoolError::Unanswered),
+                Err(error) => pool_failure(error),
+            }
+        }
+    }
+
+    fn status(&self) -> impl Future<Output = Status> + Send {
+        let cached = self.cached_status();
+        let pool = self.pool.clone();
+        let cache = self.status.clone();
+        async move {
+            if let Some(status) = cached {
+                return status;
+            }
+            let answer = pool
+                .call(RpcCall::Status, REQUEST_TIMEOUT, Retry::Idempotent)
+                .await;
+            let Ok(RpcAnswer::Status(status)) = answer else {
+                // No server answers: no leader is known from here.
+                return Status::default();
+            };
+            let status = status_from_wire(status);
+            *cache.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some((Instant::now(), status.clone()));
+            status
+        }
+    }
+
+    fn wait(
+        &self,
+        query: &Query,
+        min_index: u64,
+        deadline: Instant,
+    ) -> impl Future<Output = ()> + Send {
+        let pool = self.pool.clone();
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        let call = RpcCall::Wait {
+            query: query.clone(),
+            min_index,
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        };
+        let parked = async move {
+            let answer = pool
+                .call(call, timeout + WAIT_GRACE, Retry::Idempotent)
+                .await;
+            if !matches!(answer, Ok(RpcAnswer::Waited)) {
+                Timer::after(WAIT_RETRY_PAUSE).await;
+            }
+        };
+        future::or(parked, async move {
+            Timer::at(deadline).await;
+        })
+    }
+
+    fn agent_self(&self) -> impl Future<Output = AgentSelf> + Send {
+        future::ready(client_self(&self.identity, self.known_servers().len()))
+    }
+
+    fn raft_configuration(&self) -> impl Future<Output = RaftConfiguration> + Send {
+        // Rebuilt from a server's status (voters, leader) and the servers' gossip tags (name,
+        // id); a client has no Raft index of its own to report.
+        let servers = self.known_servers();
+        let status = self.status();
+        async move {
+            let status = status.await;
+            let servers = status
+                .peers
+                .iter()
+                .map(|addr| {
+                    let member = servers.iter().find(|(s, _)| s.rpc_addr == *addr);
+                    RaftServer {
+                        id: member.map_or_else(String::new, |(_, uuid)| uuid.clone()),
+                        node: member
+                            .map_or_else(|| "(unknown)".to_owned(), |(s, _)| s.name.clone()),
+                        address: addr.clone(),
+                        leader: status.leader.as_ref() == Some(addr),
+                        protocol_version: RAFT_PROTOCOL.to_owned(),
+                        voter: true,
+                    }
+                })
+                .collect();
+            RaftConfiguration {
+                servers,
+                index: 0,
+                known_leader: status.known_leader,
+            }
+        }
+    }
+
+    fn remove_raft_peer(
+        &self,
+        peer: PeerSelector,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        let _ = peer;
+        future::ready(Err(
+            "this agent is a client: run remove-peer against a server agent".to_owned(),
+        ))
+    }
+
+    fn members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {
+        future::ready(gossip_api::members(Some(&self.serf)))
+    }
+
+    fn join(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
+        gossip_api::join(Ok(self.serf.clone()), addr)
+    }
+
+    fn leave(&self) -> impl Future<Output = Result<(), String>> + Send {
+        let serf = self.serf.clone();
+        let exit = self.exit.clone();
+        async move {
+            serf.leave().await.map_err(|e| e.to_string())?;
+            // The agent shuts down after answering; a full queue means it already is.
+            let _ = exit.try_send(ExitRequest::Left);
+            Ok(())
+        }
+    }
+
+    fn force_leave(
+        &self,
+        node: String,
+        prune: bool,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        gossip_api::force_leave(Ok(self.serf.clone()), node, prune)
+    }
+}
