@@ -177,7 +177,11 @@ impl Backend for ClientBackend {
     }
 
     fn agent_self(&self) -> impl Future<Output = AgentSelf> + Send {
-        future::ready(client_self(&self.identity, self.known_servers().len()))
+        future::ready(client_self(
+            &self.identity,
+            self.known_servers().len(),
+            self.pool.connected_to(),
+        ))
     }
 
     fn raft_configuration(&self) -> impl Future<Output = RaftConfiguration> + Send {

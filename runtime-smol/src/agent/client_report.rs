@@ -21,12 +21,18 @@ pub(crate) fn client_lan_tags(identity: &AgentIdentity) -> BTreeMap<String, Stri
     ])
 }
 
-/// `/v1/agent/self` on a client; `known_servers` is how many servers gossip lists.
-pub(crate) fn client_self(identity: &AgentIdentity, known_servers: usize) -> AgentSelf {
+/// `/v1/agent/self` on a client; `known_servers` is how many servers gossip lists,
+/// `connected` the RPC address of the server the client talks to now (empty: none).
+pub(crate) fn client_self(
+    identity: &AgentIdentity,
+    known_servers: usize,
+    connected: Option<String>,
+) -> AgentSelf {
     let consul = BTreeMap::from([
         ("server".to_owned(), "false".to_owned()),
         ("known_servers".to_owned(), known_servers.to_string()),
         ("known_datacenters".to_owned(), "1".to_owned()),
+        ("connected_server".to_owned(), connected.unwrap_or_default()),
     ]);
     AgentSelf {
         config: SelfConfig {
@@ -74,12 +80,13 @@ mod tests {
 
     #[test]
     fn a_clients_self_report_says_it_is_not_a_server() {
-        let report = client_self(&identity(), 3);
+        let report = client_self(&identity(), 3, Some("127.0.0.1:8300".into()));
         assert!(!report.config.server);
         assert_eq!(report.config.node_name, "c1");
         assert_eq!(report.member.tags, client_lan_tags(&identity()));
         assert_eq!(report.stats["consul"]["server"], "false");
         assert_eq!(report.stats["consul"]["known_servers"], "3");
+        assert_eq!(report.stats["consul"]["connected_server"], "127.0.0.1:8300");
         assert!(!report.stats.contains_key("raft"));
     }
 }
