@@ -167,6 +167,14 @@ fn a_client_agent_lists_as_client_forwards_kv_and_blocking_reads_and_survives_a_
         (200, "hello".to_owned())
     );
     assert_eq!(client.leader(), servers[0].leader());
+    // Operator reads are a server's answer too.
+    let (code, peers) = client.cli(&["operator", "raft", "list-peers"]);
+    assert_eq!(code, Some(0), "{peers}");
+    assert_eq!(peers.lines().count(), 4, "{peers}");
+    assert_eq!(peers.matches("leader").count(), 1, "{peers}");
+    for server in &servers {
+        assert!(peers.contains(&server.rpc_addr()), "{peers}");
+    }
 
     // A blocking query on the client parks until a write made at a server.
     let (status, index, _) = get_with_index(client.http, "/v1/kv/greeting");
@@ -215,6 +223,22 @@ fn a_client_agent_lists_as_client_forwards_kv_and_blocking_reads_and_survives_a_
     assert_eq!(
         http(servers[0].http, "GET", "/v1/kv/after-kill?raw", ""),
         (200, "still here".to_owned())
+    );
+
+    // `synod leave` on the client: it leaves the pool and exits; the servers see it left.
+    let (code, out) = client.cli(&["leave"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (status, _) = client.agent.wait_exit(Duration::from_secs(10));
+    assert!(status.success());
+    eventually(
+        Duration::from_secs(10),
+        "the servers see the client left",
+        || {
+            let (_, members) = servers[0].cli(&["members"]);
+            members
+                .lines()
+                .any(|line| line.starts_with("c1 ") && line.contains(" left "))
+        },
     );
 }
 

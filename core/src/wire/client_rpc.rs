@@ -34,6 +34,45 @@ pub enum RpcCall {
         /// How long the server may park the call, in milliseconds.
         timeout_ms: u64,
     },
+    /// The Raft configuration as the server knows it (`operator raft list-peers`).
+    RaftConfiguration,
+    /// Take a server out of the Raft configuration (`operator raft remove-peer`).
+    RemoveRaftPeer(PeerRef),
+}
+
+/// How an operator names a Raft server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeerRef {
+    /// Its id (node UUID, or the 64 bits of it Raft uses).
+    Id(String),
+    /// Its RPC address (`ip:port`).
+    Address(String),
+}
+
+/// One server of a [`RaftConfigurationView`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaftServerView {
+    /// Server id as shown to operators.
+    pub id: String,
+    /// Node name (`(unknown)` when the answering server has not learned it).
+    pub node: String,
+    /// RPC address.
+    pub address: String,
+    /// Whether it leads.
+    pub leader: bool,
+    /// Whether it votes.
+    pub voter: bool,
+}
+
+/// The Raft configuration as the answering server knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaftConfigurationView {
+    /// Every server.
+    pub servers: Vec<RaftServerView>,
+    /// The commit index it was read at.
+    pub index: u64,
+    /// Whether the answering server knows a leader.
+    pub known_leader: bool,
 }
 
 /// A server's answer to one [`RpcCall`].
@@ -45,6 +84,10 @@ pub enum RpcAnswer {
     Status(ServerStatus),
     /// A [`RpcCall::Wait`] completed (changed, timed out or woken spuriously: re-read).
     Waited,
+    /// The answer to [`RpcCall::RaftConfiguration`].
+    RaftConfiguration(RaftConfigurationView),
+    /// The outcome of [`RpcCall::RemoveRaftPeer`]: the error is the text to show the operator.
+    Removed(Result<(), String>),
 }
 
 /// Cluster status as the answering server sees it.
@@ -187,6 +230,9 @@ mod tests {
                 min_index: 7,
                 timeout_ms: 300_000,
             },
+            RpcCall::RaftConfiguration,
+            RpcCall::RemoveRaftPeer(PeerRef::Id("0f9a3c4e-1b2d-4e5f".into())),
+            RpcCall::RemoveRaftPeer(PeerRef::Address("127.0.0.1:8300".into())),
         ];
         for (id, call) in calls.into_iter().enumerate() {
             let request = RpcRequest {
@@ -215,6 +261,19 @@ mod tests {
                 last_contact_ms: 12,
             }),
             RpcAnswer::Waited,
+            RpcAnswer::RaftConfiguration(RaftConfigurationView {
+                servers: vec![RaftServerView {
+                    id: "0f9a3c4e-1b2d-4e5f".into(),
+                    node: "s1".into(),
+                    address: "127.0.0.1:8300".into(),
+                    leader: true,
+                    voter: true,
+                }],
+                index: 9,
+                known_leader: true,
+            }),
+            RpcAnswer::Removed(Ok(())),
+            RpcAnswer::Removed(Err("No cluster leader".into())),
         ];
         for answer in answers {
             let reply = RpcReply {

@@ -20,8 +20,11 @@ use super::self_report::AgentIdentity;
 use crate::http::agent_members::MemberInfo;
 use crate::http::agent_self::AgentSelf;
 use crate::http::backend::{Backend, Status};
-use crate::http::operator::{PeerSelector, RAFT_PROTOCOL, RaftConfiguration, RaftServer};
-use crate::rpc::{PoolError, Retry, RpcPool, status_from_wire};
+use crate::http::errors::HttpError;
+use crate::http::operator::{PeerSelector, RaftConfiguration};
+use crate::rpc::{
+    PoolError, Retry, RpcPool, peer_to_wire, raft_configuration_from_wire, status_from_wire,
+};
 use crate::serf::SerfHandle;
 
 /// How long a server may take to answer a request or a status call.
@@ -31,6 +34,8 @@ const WAIT_GRACE: Duration = Duration::from_secs(5);
 /// A failed wait returns after this pause (or its deadline), so a caller re-reading against
 /// a broken cluster does not spin.
 const WAIT_RETRY_PAUSE: Duration = Duration::from_millis(200);
+/// How long a server may take to remove a Raft peer (it waits up to 10 s for the commit).
+const REMOVAL_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a server's status is reused for the `X-Consul-*` headers of further reads.
 const STATUS_TTL: Duration = Duration::from_millis(100);
 
@@ -82,20 +87,17 @@ impl ClientBackend {
             .map(|(_, status)| status.clone())
     }
 
-    fn known_servers(&self) -> Vec<(ServerMember, String)> {
+    fn known_servers(&self) -> Vec<ServerMember> {
         live_servers(&self.serf, &self.identity.datacenter)
     }
 }
 
-/// Servers of datacenter `dc` that gossip lists alive, with their node UUID.
-pub(crate) fn live_servers(serf: &SerfHandle, dc: &str) -> Vec<(ServerMember, String)> {
+/// Servers of datacenter `dc` that gossip lists alive.
+pub(crate) fn live_servers(serf: &SerfHandle, dc: &str) -> Vec<ServerMember> {
     serf.members()
         .iter()
         .filter(|m| m.status.is_live())
-        .filter_map(|m| {
-            let uuid = m.tags.get("id").cloned().unwrap_or_default();
-            server_member(m, dc).map(|server| (server, uuid))
-        })
+        .filter_map(|m| server_member(m, dc))
         .collect()
 }
 
@@ -185,32 +187,23 @@ impl Backend for ClientBackend {
     }
 
     fn raft_configuration(&self) -> impl Future<Output = RaftConfiguration> + Send {
-        // Rebuilt from a server's status (voters, leader) and the servers' gossip tags (name,
-        // id); a client has no Raft index of its own to report.
-        let servers = self.known_servers();
-        let status = self.status();
+        let pool = self.pool.clone();
         async move {
-            let status = status.await;
-            let servers = status
-                .peers
-                .iter()
-                .map(|addr| {
-                    let member = servers.iter().find(|(s, _)| s.rpc_addr == *addr);
-                    RaftServer {
-                        id: member.map_or_else(String::new, |(_, uuid)| uuid.clone()),
-                        node: member
-                            .map_or_else(|| "(unknown)".to_owned(), |(s, _)| s.name.clone()),
-                        address: addr.clone(),
-                        leader: status.leader.as_ref() == Some(addr),
-                        protocol_version: RAFT_PROTOCOL.to_owned(),
-                        voter: true,
-                    }
-                })
-                .collect();
-            RaftConfiguration {
-                servers,
-                index: 0,
-                known_leader: status.known_leader,
+            let answer = pool
+                .call(
+                    RpcCall::RaftConfiguration,
+                    REQUEST_TIMEOUT,
+                    Retry::Idempotent,
+                )
+                .await;
+            match answer {
+                Ok(RpcAnswer::RaftConfiguration(view)) => raft_configuration_from_wire(view),
+                // No server answers: nothing is known (the endpoint then says no leader).
+                _ => RaftConfiguration {
+                    servers: Vec::new(),
+                    index: 0,
+                    known_leader: false,
+                },
             }
         }
     }
@@ -219,10 +212,17 @@ impl Backend for ClientBackend {
         &self,
         peer: PeerSelector,
     ) -> impl Future<Output = Result<(), String>> + Send {
-        let _ = peer;
-        future::ready(Err(
-            "this agent is a client: run remove-peer against a server agent".to_owned(),
-        ))
+        let pool = self.pool.clone();
+        let call = RpcCall::RemoveRaftPeer(peer_to_wire(peer));
+        async move {
+            match pool.call(call, REMOVAL_TIMEOUT, Retry::AtMostOnce).await {
+                Ok(RpcAnswer::Removed(outcome)) => outcome,
+                Ok(_) | Err(PoolError::Unanswered) => Err(
+                    "the server did not answer: the removal may or may not have happened".into(),
+                ),
+                Err(PoolError::NoServers) => Err(HttpError::from(ClientError::NoServers).message),
+            }
+        }
     }
 
     fn members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {

@@ -109,7 +109,7 @@ fn server_source(serf: &SerfHandle, dc: &str) -> ServerSource {
     Arc::new(move || {
         live_servers(&serf, &dc)
             .into_iter()
-            .map(|(server, _)| server.rpc_addr)
+            .map(|server| server.rpc_addr)
             .collect()
     })
 }

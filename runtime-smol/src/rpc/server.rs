@@ -17,7 +17,7 @@ use synod_core::wire::client_rpc::{
     encode_rpc_reply,
 };
 
-use super::status::status_to_wire;
+use super::convert::{peer_from_wire, raft_configuration_to_wire, status_to_wire};
 use crate::http::backend::Backend;
 use crate::shell::log::Log;
 use crate::shell::timing::with_deadline;
@@ -188,6 +188,12 @@ pub(crate) async fn answer<B: Backend>(backend: &B, call: RpcCall) -> RpcAnswer 
                 .wait(&query, min_index, Instant::now() + timeout)
                 .await;
             RpcAnswer::Waited
+        }
+        RpcCall::RaftConfiguration => RpcAnswer::RaftConfiguration(raft_configuration_to_wire(
+            backend.raft_configuration().await,
+        )),
+        RpcCall::RemoveRaftPeer(peer) => {
+            RpcAnswer::Removed(backend.remove_raft_peer(peer_from_wire(peer)).await)
         }
     }
 }
