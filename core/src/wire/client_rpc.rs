@@ -38,6 +38,12 @@ pub enum RpcCall {
     RaftConfiguration,
     /// Take a server out of the Raft configuration (`operator raft remove-peer`).
     RemoveRaftPeer(PeerRef),
+    /// The client gave up on request `id` (its HTTP caller went away): the server stops
+    /// working on it (a parked wait is released) and answers neither call.
+    Cancel {
+        /// The abandoned request.
+        id: u64,
+    },
 }
 
 /// How an operator names a Raft server.
@@ -231,6 +237,7 @@ mod tests {
                 timeout_ms: 300_000,
             },
             RpcCall::RaftConfiguration,
+            RpcCall::Cancel { id: 3 },
             RpcCall::RemoveRaftPeer(PeerRef::Id("0f9a3c4e-1b2d-4e5f".into())),
             RpcCall::RemoveRaftPeer(PeerRef::Address("127.0.0.1:8300".into())),
         ];

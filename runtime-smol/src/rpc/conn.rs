@@ -68,16 +68,28 @@ pub struct ServerConn {
     next_id: AtomicU64,
 }
 
-/// Removes a caller's pending entry however its call ends (answer, timeout, or the caller
-/// going away).
+/// Removes a caller's pending entry however its call ends; a call abandoned while the server
+/// may still be working on it (the caller went away) is cancelled there, so a parked wait does
+/// not outlive its HTTP client.
 struct PendingGuard<'a> {
-    shared: &'a Shared,
+    conn: &'a ServerConn,
     id: u64,
+    sent: bool,
 }
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
-        self.shared.pending().remove(&self.id);
+        let unanswered = self.conn.shared.pending().remove(&self.id).is_some();
+        if unanswered && self.sent && !self.conn.is_closed() {
+            let id = self.conn.next_id.fetch_add(1, Ordering::Relaxed);
+            let cancel = RpcCall::Cancel { id: self.id };
+            // Best effort: with the queue full the server finishes the call and its answer is
+            // dropped here.
+            let _ = self
+                .conn
+                .outgoing
+                .try_send(encode_rpc_request(&RpcRequest { id, call: cancel }));
+        }
     }
 }
 
@@ -143,9 +155,10 @@ impl ServerConn {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = async_channel::bounded(1);
         self.shared.pending().insert(id, reply);
-        let _guard = PendingGuard {
-            shared: &self.shared,
+        let mut guard = PendingGuard {
+            conn: self,
             id,
+            sent: false,
         };
         // Checked after registering: a close before it is seen here, a close after it drains
         // our entry (see `Shared::close`).
@@ -156,6 +169,7 @@ impl ServerConn {
         if self.outgoing.send(frame).await.is_err() {
             return Err(CallError::NotSent);
         }
+        guard.sent = true;
         let answered = async { answer.recv().await.map_err(|_| CallError::Lost) };
         let timed_out = async {
             Timer::after(timeout).await;

@@ -3,6 +3,7 @@
 //! reads go through the node, which forwards them to the leader itself), so a parked blocking
 //! wait never holds up the requests behind it; replies go back in completion order.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,8 +24,9 @@ use crate::shell::log::Log;
 use crate::shell::timing::with_deadline;
 use crate::shell::{ClientConnHandler, Conn, Env};
 
-/// Requests of one connection running at once; the connection is not read further meanwhile.
-const MAX_IN_FLIGHT: usize = 4096;
+/// Requests of one connection running at once (parked blocking queries count); beyond it the
+/// connection is not read until one finishes.
+const MAX_IN_FLIGHT: usize = 65_536;
 /// Longest a blocking wait may park (Consul's 10 min maximum plus its jitter).
 const MAX_WAIT: Duration = Duration::from_secs(11 * 60);
 /// A reply write that takes longer means the client is gone.
@@ -65,7 +67,7 @@ pub fn client_conn_handler<E: Env, B: Backend>(
 
 /// What the connection task does next.
 enum Next {
-    Reply(Bytes),
+    Reply(u64, Bytes),
     Read(std::io::Result<usize>),
 }
 
@@ -78,9 +80,10 @@ async fn serve_client<E: Env, B: Backend>(
     backend: Arc<B>,
     log: Log,
 ) {
-    let (replies_in, replies) = async_channel::bounded::<Bytes>(MAX_IN_FLIGHT);
-    // Never sent on: its receivers see the channel close when this task returns.
-    let (_open, closed) = async_channel::bounded::<()>(1);
+    // Unbounded: at most MAX_IN_FLIGHT replies exist at once (one per running request).
+    let (replies_in, replies) = async_channel::unbounded::<(u64, Bytes)>();
+    // Running requests by id; dropping a request's sender stops it (cancel, or this task ends).
+    let mut running: BTreeMap<u64, Sender<()>> = BTreeMap::new();
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let mut buf = vec![0u8; READ_CHUNK];
     let mut batch = Vec::new();
@@ -98,7 +101,7 @@ async fn serve_client<E: Env, B: Backend>(
                     return;
                 }
             };
-            let request = match decode_rpc_request(&frame) {
+            let RpcRequest { id, call } = match decode_rpc_request(&frame) {
                 Ok(request) => request,
                 Err(error) => {
                     log.warn(
@@ -108,13 +111,14 @@ async fn serve_client<E: Env, B: Backend>(
                     return;
                 }
             };
+            if let RpcCall::Cancel { id: abandoned } = call {
+                running.remove(&abandoned);
+                continue;
+            }
             let slot = slots.acquire_arc().await;
-            let task = answer_request(
-                Arc::clone(&backend),
-                request,
-                replies_in.clone(),
-                closed.clone(),
-            );
+            let (stop, stopped) = async_channel::bounded::<()>(1);
+            running.insert(id, stop);
+            let task = answer_request(Arc::clone(&backend), id, call, replies_in.clone(), stopped);
             env.spawn(async move {
                 task.await;
                 drop(slot);
@@ -123,7 +127,7 @@ async fn serve_client<E: Env, B: Backend>(
         let next = future::or(
             async {
                 match replies.recv().await {
-                    Ok(reply) => Next::Reply(reply),
+                    Ok((id, reply)) => Next::Reply(id, reply),
                     // This task holds a sender: the channel cannot close while it runs.
                     Err(_) => future::pending().await,
                 }
@@ -132,11 +136,15 @@ async fn serve_client<E: Env, B: Backend>(
         )
         .await;
         match next {
-            Next::Reply(first) => {
+            Next::Reply(id, first) => {
+                running.remove(&id);
                 batch.clear();
                 batch.extend_from_slice(&first);
                 while batch.len() < MAX_BATCH_BYTES {
-                    let Ok(more) = replies.try_recv() else { break };
+                    let Ok((id, more)) = replies.try_recv() else {
+                        break;
+                    };
+                    running.remove(&id);
                     batch.extend_from_slice(&more);
                 }
                 let deadline = env.now() + WRITE_TIMEOUT;
@@ -153,23 +161,23 @@ async fn serve_client<E: Env, B: Backend>(
     }
 }
 
-/// Runs one request and queues its reply, unless the connection closes first.
+/// Runs one request and queues its reply, unless it is stopped first (cancelled by the client,
+/// or its connection closed).
 async fn answer_request<B: Backend>(
     backend: Arc<B>,
-    request: RpcRequest,
-    replies: Sender<Bytes>,
-    closed: Receiver<()>,
+    id: u64,
+    call: RpcCall,
+    replies: Sender<(u64, Bytes)>,
+    stopped: Receiver<()>,
 ) {
-    let RpcRequest { id, call } = request;
     let work = async { Some(answer(backend.as_ref(), call).await) };
-    let gone = async {
-        let _ = closed.recv().await;
+    let stop = async {
+        let _ = stopped.recv().await;
         None
     };
-    if let Some(answer) = future::or(work, gone).await {
-        let _ = replies
-            .send(encode_rpc_reply(&RpcReply { id, answer }))
-            .await;
+    if let Some(answer) = future::or(work, stop).await {
+        let reply = encode_rpc_reply(&RpcReply { id, answer });
+        let _ = replies.send((id, reply)).await;
     }
 }
 
@@ -195,5 +203,8 @@ pub(crate) async fn answer<B: Backend>(backend: &B, call: RpcCall) -> RpcAnswer 
         RpcCall::RemoveRaftPeer(peer) => {
             RpcAnswer::Removed(backend.remove_raft_peer(peer_from_wire(peer)).await)
         }
+        // Handled by the connection task; reaching here would mean a bug, and waiting forever
+        // is the harmless answer (no reply is owed).
+        RpcCall::Cancel { .. } => future::pending().await,
     }
 }

@@ -316,3 +316,40 @@ fn status_is_the_servers() {
         assert_eq!(server.backend.status().await, status);
     });
 }
+
+#[test]
+fn a_wait_its_caller_abandons_is_released_on_the_server() {
+    run(|local| async move {
+        let server = TestServer::start().await;
+        let (pool, connections) = pool_over(vec![server.addr.clone()], 0);
+        local.spawn(connections).detach();
+        let scenario = async {
+            let wait = pool.call(
+                RpcCall::Wait {
+                    query: kv_get("k"),
+                    min_index: 1,
+                    timeout_ms: 60_000,
+                },
+                Duration::from_secs(65),
+                Retry::Idempotent,
+            );
+            // The caller goes away while the wait is parked on the server.
+            let gave_up = future::or(async { Some(wait.await) }, async {
+                smol::Timer::after(Duration::from_millis(200)).await;
+                None
+            });
+            assert_eq!(gave_up.await, None);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while server.backend.parked_queries() > 0 {
+                assert!(Instant::now() < deadline, "the wait stays parked");
+                smol::Timer::after(Duration::from_millis(10)).await;
+            }
+            // The connection stays usable.
+            assert_eq!(
+                pool.call(put("k"), TIMEOUT, Retry::AtMostOnce).await,
+                written(2)
+            );
+        };
+        server.serving(scenario).await;
+    });
+}
