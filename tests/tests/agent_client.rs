@@ -262,3 +262,21 @@ fn a_client_cannot_bootstrap() {
         );
     }
 }
+
+#[test]
+fn a_client_that_knows_no_server_says_so() {
+    let client = Node::start("lonely", &[]);
+    assert_eq!(
+        http(client.http, "PUT", "/v1/kv/k", "v"),
+        (500, "No known Consul servers".to_owned())
+    );
+    assert_eq!(
+        http(client.http, "GET", "/v1/kv/k", ""),
+        (500, "No known Consul servers".to_owned())
+    );
+    // Without a server there is no leader to report.
+    assert_eq!(client.leader(), "");
+    let (_, this) = http(client.http, "GET", "/v1/agent/self", "");
+    let this: serde_json::Value = serde_json::from_str(&this).expect("agent/self is JSON");
+    assert_eq!(this["Stats"]["consul"]["known_servers"], "0");
+}
