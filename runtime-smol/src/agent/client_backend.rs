@@ -36,6 +36,13 @@ const WAIT_GRACE: Duration = Duration::from_secs(5);
 const WAIT_RETRY_PAUSE: Duration = Duration::from_millis(200);
 /// How long a server may take to remove a Raft peer (it waits up to 10 s for the commit).
 const REMOVAL_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a request is held and retried while the servers know no leader (an election in
+/// progress), like Consul's `rpc_hold_timeout`.
+const RPC_HOLD_TIMEOUT: Duration = Duration::from_secs(7);
+/// First pause between those retries; doubles up to `MAX_HOLD_PAUSE`.
+const FIRST_HOLD_PAUSE: Duration = Duration::from_millis(50);
+/// Longest pause between those retries.
+const MAX_HOLD_PAUSE: Duration = Duration::from_millis(400);
 /// How long a server's status is reused for the `X-Consul-*` headers of further reads.
 const STATUS_TTL: Duration = Duration::from_millis(100);
 
@@ -101,6 +108,29 @@ pub(crate) fn live_servers(serf: &SerfHandle, dc: &str) -> Vec<ServerMember> {
         .collect()
 }
 
+/// Runs `attempt` again, with growing pauses, while it fails only because no leader is known
+/// or ready (such a failure had no effect, so repeating a write is safe), for up to `hold`.
+async fn hold_while_leaderless<F, A>(mut attempt: A, hold: Duration) -> ClientResponse
+where
+    A: FnMut() -> F,
+    F: Future<Output = ClientResponse>,
+{
+    let give_up = Instant::now() + hold;
+    let mut pause = FIRST_HOLD_PAUSE;
+    loop {
+        let response = attempt().await;
+        let leaderless = matches!(
+            response,
+            ClientResponse::Failed(ClientError::NotLeader { .. } | ClientError::NotReady)
+        );
+        if !leaderless || Instant::now() + pause > give_up {
+            return response;
+        }
+        Timer::after(pause).await;
+        pause = (pause * 2).min(MAX_HOLD_PAUSE);
+    }
+}
+
 /// What the client answers when the pool got no answer.
 fn pool_failure(error: PoolError) -> ClientResponse {
     ClientResponse::Failed(match error {
@@ -117,17 +147,19 @@ impl Backend for ClientBackend {
             ClientRequest::Read { .. } => Retry::Idempotent,
             ClientRequest::Write(_) => Retry::AtMostOnce,
         };
-        async move {
-            match pool
-                .call(RpcCall::Request(request), REQUEST_TIMEOUT, retry)
-                .await
-            {
-                Ok(RpcAnswer::Response(response)) => response,
-                // A server answering another kind of call is broken: treat it as gone.
-                Ok(_) => pool_failure(PoolError::Unanswered),
-                Err(error) => pool_failure(error),
+        let attempt = move || {
+            let pool = pool.clone();
+            let call = RpcCall::Request(request.clone());
+            async move {
+                match pool.call(call, REQUEST_TIMEOUT, retry).await {
+                    Ok(RpcAnswer::Response(response)) => response,
+                    // A server answering another kind of call is broken: treat it as gone.
+                    Ok(_) => pool_failure(PoolError::Unanswered),
+                    Err(error) => pool_failure(error),
+                }
             }
-        }
+        };
+        hold_while_leaderless(attempt, RPC_HOLD_TIMEOUT)
     }
 
     fn status(&self) -> impl Future<Output = Status> + Send {
@@ -250,5 +282,75 @@ impl Backend for ClientBackend {
         prune: bool,
     ) -> impl Future<Output = Result<(), String>> + Send {
         gossip_api::force_leave(Ok(self.serf.clone()), node, prune)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use synod_core::ids::LogIndex;
+    use synod_core::state::CommandResult;
+    use synod_core::state::kv_types::KvCommandResult;
+
+    fn written() -> ClientResponse {
+        ClientResponse::Written {
+            index: LogIndex(5),
+            result: CommandResult::Kv(KvCommandResult::Done(true)),
+        }
+    }
+
+    /// Answers `failure` `times` times, then `written()`; counts the attempts.
+    fn answers(
+        failure: ClientError,
+        times: usize,
+        attempts: &Cell<usize>,
+    ) -> impl FnMut() -> future::Ready<ClientResponse> {
+        move || {
+            attempts.set(attempts.get() + 1);
+            future::ready(if attempts.get() <= times {
+                ClientResponse::Failed(failure.clone())
+            } else {
+                written()
+            })
+        }
+    }
+
+    #[test]
+    fn a_request_is_held_through_an_election() {
+        let attempts = Cell::new(0);
+        let no_leader = ClientError::NotLeader { leader: None };
+        let held = hold_while_leaderless(answers(no_leader, 3, &attempts), Duration::from_secs(5));
+        assert_eq!(smol::block_on(held), written());
+        assert_eq!(attempts.get(), 4);
+    }
+
+    #[test]
+    fn a_leaderless_cluster_fails_once_the_hold_runs_out() {
+        let attempts = Cell::new(0);
+        let started = Instant::now();
+        let held = hold_while_leaderless(
+            answers(ClientError::NotReady, usize::MAX, &attempts),
+            Duration::from_millis(300),
+        );
+        assert_eq!(
+            smol::block_on(held),
+            ClientResponse::Failed(ClientError::NotReady)
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(attempts.get() >= 2);
+    }
+
+    #[test]
+    fn other_failures_are_not_held() {
+        for failure in [ClientError::NoServers, ClientError::LeadershipLost] {
+            let attempts = Cell::new(0);
+            let held = hold_while_leaderless(
+                answers(failure.clone(), 1, &attempts),
+                Duration::from_secs(5),
+            );
+            assert_eq!(smol::block_on(held), ClientResponse::Failed(failure));
+            assert_eq!(attempts.get(), 1);
+        }
     }
 }
