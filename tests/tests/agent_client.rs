@@ -200,7 +200,19 @@ fn a_client_agent_lists_as_client_forwards_kv_and_blocking_reads_and_survives_a_
         "woke after {took:?}"
     );
 
-    // Kill -9 the server the client talks to: its requests go through another one.
+    // Kill -9 the server the client talks to: its requests go through another one, and a
+    // blocking query parked through it moves to another server and still wakes.
+    assert_eq!(
+        http(client.http, "PUT", "/v1/kv/watched", "unseen"),
+        (200, "true".to_owned())
+    );
+    let (status, watched_index, _) = get_with_index(client.http, "/v1/kv/watched");
+    assert_eq!(status, 200);
+    let parked = thread::spawn(move || {
+        let target = format!("/v1/kv/watched?raw&index={watched_index}&wait=8s");
+        get_with_index(client_http, &target)
+    });
+    thread::sleep(Duration::from_millis(300));
     let connected = client.consul_stat("connected_server");
     let victim = servers
         .iter()
@@ -211,6 +223,12 @@ fn a_client_agent_lists_as_client_forwards_kv_and_blocking_reads_and_survives_a_
         http(client.http, "PUT", "/v1/kv/after-kill", "still here") == (200, "true".into())
     });
     println!("first write through the client {took:?} after killing its server");
+    assert_eq!(
+        http(servers[0].http, "PUT", "/v1/kv/watched", "seen"),
+        (200, "true".to_owned())
+    );
+    let (status, _, body) = parked.join().expect("the blocking reader");
+    assert_eq!((status, body.as_str()), (200, "seen"));
     assert_eq!(
         http(client.http, "GET", "/v1/kv/after-kill?raw", ""),
         (200, "still here".to_owned())

@@ -1,4 +1,5 @@
-//! `synod agent`: a server agent on smol — identity, disk, Raft listener, the shell, signals.
+//! `synod agent`: a server agent on smol — identity, disk, Raft listener, the shell, signals —
+//! or, without `-server`, a client agent (`client_mode`).
 
 mod addresses;
 mod banner;
