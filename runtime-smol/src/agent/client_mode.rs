@@ -29,6 +29,9 @@ use crate::shell::smol_env::SmolEnv;
 /// Giving up on connecting to one server after this long (then the next is tried).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a client keeps a working server before moving to the next one, at least.
+const REBALANCE_AFTER: Duration = Duration::from_secs(120);
+
 /// Runs a client agent until SIGINT/SIGTERM, `leave`, or a fatal error.
 pub(super) fn run(
     config: AgentConfig,
@@ -87,6 +90,9 @@ async fn serve(
         connect_timeout: CONNECT_TIMEOUT,
         // Spreads clients over the servers.
         rotation: usize::try_from(seed % 1024).unwrap_or(0),
+        // Consul's clients keep a server 2 minutes or more (jittered so they do not move in
+        // step).
+        rebalance_after: REBALANCE_AFTER + Duration::from_secs(seed % 60),
     };
     let (pool, connections) = RpcPool::new(server_source(&serf, &config.datacenter), settings);
     crate::shell::Env::spawn(&env, connections);

@@ -7,7 +7,7 @@ use std::io;
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use async_net::TcpStream;
@@ -66,6 +66,8 @@ pub struct ServerConn {
     outgoing: Sender<Bytes>,
     shared: Arc<Shared>,
     next_id: AtomicU64,
+    /// When the pool last chose this connection (opened it, or kept it over a rebalance).
+    chosen_at: Mutex<Instant>,
 }
 
 /// Removes a caller's pending entry however its call ends; a call abandoned while the server
@@ -131,7 +133,24 @@ impl ServerConn {
             outgoing,
             shared,
             next_id: AtomicU64::new(1),
+            chosen_at: Mutex::new(Instant::now()),
         })
+    }
+
+    /// How long since the pool last chose this connection.
+    pub fn chosen_for(&self) -> Duration {
+        self.chosen_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed()
+    }
+
+    /// Restarts [`Self::chosen_for`] (the pool keeps this connection for another period).
+    pub fn choose_again(&self) {
+        *self
+            .chosen_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
     }
 
     /// The server's RPC address.

@@ -1,5 +1,6 @@
 //! A client agent's way to the servers: one connection at a time to a server learned from LAN
-//! gossip, kept while it works, replaced by the next server when it fails (Consul's clients do
+//! gossip, kept while it works, replaced by the next server when it fails, and moved to the next
+//! server after a while so clients spread over servers that joined later (Consul's clients do
 //! the same). Calls that may have reached a server before its connection failed are retried
 //! elsewhere only when repeating them is harmless.
 
@@ -23,6 +24,8 @@ pub struct PoolSettings {
     /// Where this client starts in the server list: clients with different offsets spread over
     /// the servers instead of all picking the first.
     pub rotation: usize,
+    /// How long a working connection is kept before the pool moves to the next server.
+    pub rebalance_after: Duration,
 }
 
 /// Whether a call may be repeated on another server after its connection failed once the
@@ -120,7 +123,10 @@ impl RpcPool {
     async fn connection(&self, candidates: &mut Vec<String>) -> Option<Arc<ServerConn>> {
         if let Some(conn) = self.current().filter(|conn| !conn.is_closed()) {
             candidates.retain(|addr| addr != conn.addr());
-            return Some(conn);
+            if conn.chosen_for() < self.inner.settings.rebalance_after || candidates.is_empty() {
+                return Some(conn);
+            }
+            return Some(self.rebalance(conn, candidates).await);
         }
         while !candidates.is_empty() {
             let addr = candidates.remove(0);
@@ -139,6 +145,44 @@ impl RpcPool {
             }
         }
         None
+    }
+
+    /// Moves from `conn` to the server after it (in address order, wrapping) among
+    /// `candidates`; keeps `conn` for another period when that one does not accept. Calls still
+    /// running on `conn` finish there: it closes once the last of them lets go of it.
+    async fn rebalance(
+        &self,
+        conn: Arc<ServerConn>,
+        candidates: &mut Vec<String>,
+    ) -> Arc<ServerConn> {
+        conn.choose_again();
+        let mut ordered = candidates.clone();
+        ordered.sort();
+        let Some(next) = ordered
+            .iter()
+            .find(|addr| addr.as_str() > conn.addr())
+            .or_else(|| ordered.first())
+            .cloned()
+        else {
+            return conn;
+        };
+        candidates.retain(|addr| *addr != next);
+        let settings = &self.inner.settings;
+        let Ok(fresh) =
+            ServerConn::open(&next, settings.connect_timeout, &self.inner.executor).await
+        else {
+            return conn;
+        };
+        let fresh = Arc::new(fresh);
+        let mut current = self.lock_current();
+        match current.as_ref() {
+            // Another caller replaced it meanwhile: use theirs.
+            Some(theirs) if !Arc::ptr_eq(theirs, &conn) && !theirs.is_closed() => theirs.clone(),
+            _ => {
+                *current = Some(fresh.clone());
+                fresh
+            }
+        }
     }
 
     /// The known servers, starting at this pool's rotation.

@@ -114,12 +114,21 @@ impl CrashableRelay {
 }
 
 fn pool_over(addrs: Vec<String>, rotation: usize) -> (RpcPool, impl Future<Output = ()>) {
+    pool_rebalancing(addrs, rotation, Duration::from_secs(3600))
+}
+
+fn pool_rebalancing(
+    addrs: Vec<String>,
+    rotation: usize,
+    rebalance_after: Duration,
+) -> (RpcPool, impl Future<Output = ()>) {
     let source = Arc::new(move || addrs.clone());
     RpcPool::new(
         source,
         PoolSettings {
             connect_timeout: Duration::from_secs(1),
             rotation,
+            rebalance_after,
         },
     )
 }
@@ -351,5 +360,36 @@ fn a_wait_its_caller_abandons_is_released_on_the_server() {
             );
         };
         server.serving(scenario).await;
+    });
+}
+
+#[test]
+fn the_pool_moves_through_every_server_as_it_rebalances() {
+    run(|local| async move {
+        let servers = [
+            TestServer::start().await,
+            TestServer::start().await,
+            TestServer::start().await,
+        ];
+        let mut addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
+        addrs.sort();
+        let (pool, connections) = pool_rebalancing(addrs.clone(), 0, Duration::from_millis(50));
+        local.spawn(connections).detach();
+        let scenario = async {
+            let mut visited = Vec::new();
+            for _ in 0..4 {
+                let answer = pool.call(RpcCall::Status, TIMEOUT, Retry::Idempotent).await;
+                assert!(matches!(answer, Ok(RpcAnswer::Status(_))), "{answer:?}");
+                visited.push(pool.connected_to().expect("connected"));
+                smol::Timer::after(Duration::from_millis(80)).await;
+            }
+            visited
+        };
+        // Boxed: three executors' futures nested inline overflow a test thread's stack.
+        let third = Box::pin(servers[2].serving(scenario));
+        let second = Box::pin(servers[1].serving(third));
+        let visited = servers[0].serving(second).await;
+        let expected = [&addrs[0], &addrs[1], &addrs[2], &addrs[0]].map(String::clone);
+        assert_eq!(visited, expected);
     });
 }
