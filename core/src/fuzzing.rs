@@ -47,6 +47,24 @@ pub fn decode_envelope(data: &[u8]) {
     }
 }
 
+/// Decodes `data` as a client RPC request and as a reply (the two directions of a client agent's
+/// connection) and checks the round trips; also probes it as a client hello.
+pub fn decode_client_rpc(data: &[u8]) {
+    use crate::wire::client_rpc::{self, RpcReply, RpcRequest};
+    check_postcard_round_trip::<RpcRequest>(data);
+    check_postcard_round_trip::<RpcReply>(data);
+    if let Ok(request) = client_rpc::decode_rpc_request(data) {
+        let mut decoder = FrameDecoder::default();
+        decoder.push(&client_rpc::encode_rpc_request(&request));
+        let payload = decoder.pop().ok().flatten();
+        assert_eq!(
+            payload.map(|p| client_rpc::decode_rpc_request(&p)),
+            Some(Ok(request))
+        );
+    }
+    let _ = client_rpc::client_hello_version(data);
+}
+
 /// Decodes `data` as a bare Raft message and checks the round trip.
 pub fn decode_raft_message(data: &[u8]) {
     check_postcard_round_trip::<Message>(data);

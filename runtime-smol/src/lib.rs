@@ -4,6 +4,7 @@ pub mod agent;
 mod calendar;
 pub mod cli;
 pub mod http;
+pub mod rpc;
 pub mod serf;
 pub mod shell;
 pub mod storage;

@@ -19,6 +19,7 @@ const TARGETS: &[(&str, ReplayBody)] = &[
     ("decode_frame", fuzzing::decode_frame),
     ("decode_envelope", fuzzing::decode_envelope),
     ("decode_raft_message", fuzzing::decode_raft_message),
+    ("decode_client_rpc", fuzzing::decode_client_rpc),
     ("decode_command", fuzzing::decode_command),
     ("restore_state", fuzzing::restore_state),
     ("wal_record", fuzzing::wal_record),

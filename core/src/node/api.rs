@@ -94,6 +94,9 @@ pub enum ClientError {
     /// transfer or membership change in progress), or a read forwarded to it was not answered
     /// in time; retry shortly. The request had no effect.
     NotReady,
+    /// A client agent knows no server it can reach (Consul's "No known Consul servers"). The
+    /// request had no effect.
+    NoServers,
 }
 
 /// Work for the driver.

@@ -192,6 +192,8 @@ impl Node {
             Body::Raft(msg) => self.raft.handle_message(now, from, msg),
             Body::Forward { id, request } => self.handle_forwarded(now, from, id, request),
             Body::ForwardReply { id, response } => self.forward_replied(from, id, response),
+            // Client connections are split off by the driver before frames reach the node.
+            Body::ClientHello { .. } => {}
         }
     }
 

@@ -39,6 +39,13 @@ pub enum Body {
         /// What the origin tells its client.
         response: ClientResponse,
     },
+    /// First frame of a client agent's connection (see `wire::client_rpc`): the connection
+    /// carries client RPC, not Raft. The driver splits such connections off before any frame
+    /// reaches a node; `from` and `to` are unused (zero).
+    ClientHello {
+        /// The client RPC protocol version the client speaks.
+        version: u16,
+    },
 }
 
 /// A complete frame (length, version, payload) ready to write to a stream.

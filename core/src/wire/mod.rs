@@ -2,6 +2,7 @@
 //!
 //! A driver reading a TCP stream pushes bytes into a [`FrameDecoder`], pops payloads, and hands
 //! each to [`decode_envelope`]; it writes [`encode_envelope`]'s bytes as they are.
+pub mod client_rpc;
 mod codec;
 mod envelope;
 mod error;

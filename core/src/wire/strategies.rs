@@ -209,7 +209,7 @@ fn command() -> impl Strategy<Value = Command> {
     ]
 }
 
-fn client_request() -> impl Strategy<Value = ClientRequest> {
+pub(crate) fn client_request() -> impl Strategy<Value = ClientRequest> {
     let consistency = prop_oneof![
         Just(Consistency::Default),
         Just(Consistency::Consistent),
@@ -248,12 +248,13 @@ fn kv_entry() -> impl Strategy<Value = KvEntry> {
         )
 }
 
-fn client_response() -> impl Strategy<Value = ClientResponse> {
+pub(crate) fn client_response() -> impl Strategy<Value = ClientResponse> {
     let error = prop_oneof![
         proptest::option::of(any::<u64>().prop_map(NodeId))
             .prop_map(|leader| ClientError::NotLeader { leader }),
         Just(ClientError::LeadershipLost),
         Just(ClientError::NotReady),
+        Just(ClientError::NoServers),
     ];
     prop_oneof![
         (index(), any::<bool>()).prop_map(|(index, done)| ClientResponse::Written {

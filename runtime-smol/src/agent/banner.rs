@@ -8,7 +8,7 @@ use super::AgentConfig;
 pub(crate) struct BannerFacts<'a> {
     /// The node's UUID.
     pub(crate) node_id: &'a str,
-    /// Where peers reach this server.
+    /// Where peers reach this server (a client: its LAN gossip address).
     pub(crate) cluster_addr: SocketAddr,
     /// Whether gossip runs encrypted.
     pub(crate) gossip_encrypted: bool,
@@ -44,11 +44,20 @@ pub(crate) fn banner(config: &AgentConfig, facts: &BannerFacts<'_>) -> String {
         ),
         (
             "Cluster Addr",
-            format!(
-                "{} (Server RPC: {})",
-                facts.cluster_addr.ip(),
-                facts.cluster_addr.port()
-            ),
+            if config.server {
+                format!(
+                    "{} (Server RPC: {})",
+                    facts.cluster_addr.ip(),
+                    facts.cluster_addr.port()
+                )
+            } else {
+                // A client serves no RPC: Consul shows its gossip port instead.
+                format!(
+                    "{} (LAN: {})",
+                    facts.cluster_addr.ip(),
+                    facts.cluster_addr.port()
+                )
+            },
         ),
         (
             "Gossip Ports",

@@ -100,6 +100,9 @@ impl AgentConfig {
         let server = dev || s.server.unwrap_or(false);
         let bootstrap_expect = s.bootstrap_expect.unwrap_or(0);
         let explicit_bootstrap = s.bootstrap.unwrap_or(false);
+        if explicit_bootstrap && !server {
+            return Err("'bootstrap = true' requires 'server = true'".into());
+        }
         if bootstrap_expect > 0 && !server && !dev {
             return Err("'bootstrap_expect > 0' requires 'server = true'".into());
         }
@@ -166,9 +169,6 @@ impl AgentConfig {
     fn validate(&self) -> Result<(), String> {
         if !self.dev && self.data_dir.is_none() {
             return Err("data_dir cannot be empty".into());
-        }
-        if !self.server {
-            return Err("client agents are not supported yet: run with -server".into());
         }
         if self.node_name.is_empty() {
             return Err("node_name cannot be empty".into());
@@ -272,6 +272,14 @@ mod tests {
                 "'bootstrap_expect > 0' requires 'server = true'",
             ),
             (
+                Settings {
+                    bootstrap: Some(true),
+                    data_dir: Some("/d".into()),
+                    ..Settings::default()
+                },
+                "'bootstrap = true' requires 'server = true'",
+            ),
+            (
                 server(Settings {
                     bootstrap_expect: Some(2),
                     bootstrap: Some(true),
@@ -317,6 +325,19 @@ mod tests {
                 Err(message.to_string())
             );
         }
+    }
+
+    #[test]
+    fn an_agent_without_server_is_a_client_that_leaves_on_either_signal() {
+        let c = AgentConfig::from_settings(Settings {
+            data_dir: Some("/d".into()),
+            ..Settings::default()
+        })
+        .expect("a client is valid");
+        assert!(!c.server);
+        assert!(!c.bootstrap);
+        assert!(c.leave_on_terminate);
+        assert!(!c.skip_leave_on_interrupt);
     }
 
     #[test]

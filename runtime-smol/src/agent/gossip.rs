@@ -1,11 +1,11 @@
 //! Starting the LAN gossip pool for this agent: bind address, advertised address, tags and the
 //! keyring (Consul's `<data-dir>/serf/local.keyring` rule).
 
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 
 use super::AgentError;
 use super::config::AgentConfig;
-use super::self_report::{AgentIdentity, lan_tags};
 use crate::serf::{self, Config, Keyring, SerfConfig, SerfHandle};
 use crate::shell::smol_env::SmolEnv;
 
@@ -24,12 +24,13 @@ pub(crate) fn keyring(config: &AgentConfig) -> Result<Option<Keyring>, AgentErro
     }
 }
 
-/// Starts the LAN pool on `config.bind:port`, advertising `identity.advertise`; spawns its
+/// Starts the LAN pool on `config.bind:port`, advertising `advertise` with `tags`; spawns its
 /// task on `env` and returns the handle.
 pub(crate) fn start_lan(
     env: &SmolEnv,
     config: &AgentConfig,
-    identity: &AgentIdentity,
+    advertise: IpAddr,
+    tags: BTreeMap<String, String>,
     port: u16,
     keyring: Option<Keyring>,
 ) -> Result<SerfHandle, AgentError> {
@@ -38,9 +39,9 @@ pub(crate) fn start_lan(
     // A specific bind address is advertised as bound (port 0 then gets its real port); an
     // unspecified one needs the address peers can reach.
     if config.bind.is_unspecified() || config.advertise.is_some() {
-        serf_config.advertise = Some(SocketAddr::new(identity.advertise, port));
+        serf_config.advertise = Some(SocketAddr::new(advertise, port));
     }
-    serf_config.tags = lan_tags(identity);
+    serf_config.tags = tags;
     serf_config.keyring = keyring;
     let (handle, task) = serf::start(env.clone(), serf_config)
         .map_err(|e| AgentError(format!("failed to start LAN gossip on {bind}: {e}")))?;

@@ -13,14 +13,12 @@ use synod_core::state::Query;
 
 use super::ExitRequest;
 use super::formation::server_member;
-use super::join::{DEFAULT_SERF_LAN_PORT, with_default_port};
+use super::gossip_api;
 use super::leave::graceful_leave;
-use super::members_report::member_info;
 use super::reload::ReloadHandle;
 use super::self_report::{self, AgentIdentity};
 use crate::http::agent_members::MemberInfo;
 use crate::http::agent_self::AgentSelf;
-use crate::http::backend::NO_GOSSIP;
 use crate::http::backend::{Backend, Status};
 use crate::http::operator::{PeerSelector, RaftConfiguration};
 use crate::serf::SerfHandle;
@@ -65,7 +63,7 @@ impl NodeBackend {
     }
 
     fn serf(&self) -> Result<SerfHandle, String> {
-        self.serf.clone().ok_or_else(|| NO_GOSSIP.to_owned())
+        gossip_api::running(self.serf.as_ref())
     }
 }
 
@@ -218,24 +216,11 @@ impl Backend for NodeBackend {
     }
 
     fn members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {
-        future::ready(
-            self.serf()
-                .map(|serf| serf.members().iter().map(member_info).collect()),
-        )
+        future::ready(gossip_api::members(self.serf.as_ref()))
     }
 
     fn join(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
-        let serf = self.serf();
-        async move {
-            let serf = serf?;
-            let target = with_default_port(&addr, DEFAULT_SERF_LAN_PORT);
-            let resolved: Vec<_> = smol::net::resolve(target.as_str())
-                .await
-                .map_err(|e| format!("cannot resolve {addr:?}: {e}"))?;
-            serf.join(&resolved)
-                .await
-                .map_err(|e| format!("failed to join {addr}: {e}"))
-        }
+        gossip_api::join(self.serf(), addr)
     }
 
     fn leave(&self) -> impl Future<Output = Result<(), String>> + Send {
@@ -257,16 +242,7 @@ impl Backend for NodeBackend {
         node: String,
         prune: bool,
     ) -> impl Future<Output = Result<(), String>> + Send {
-        let serf = self.serf();
-        async move {
-            let serf = serf?;
-            let _ = prune; // Left members are reaped after reconnect_timeout; prune is not yet faster.
-            match serf.force_leave(&node).await.map_err(|e| e.to_string())? {
-                true => Ok(()),
-                false if serf.members().iter().any(|m| m.name == node) => Ok(()),
-                false => Err(format!("agent: No node found with name '{node}'")),
-            }
-        }
+        gossip_api::force_leave(self.serf(), node, prune)
     }
 
     fn reload(&self) -> impl Future<Output = Result<(), String>> + Send {

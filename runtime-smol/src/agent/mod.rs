@@ -1,7 +1,11 @@
-//! `synod agent`: a server agent on smol — identity, disk, Raft listener, the shell, signals.
+//! `synod agent`: a server agent on smol — identity, disk, Raft listener, the shell, signals —
+//! or, without `-server`, a client agent (`client_mode`).
 
 mod addresses;
 mod banner;
+mod client_backend;
+mod client_mode;
+mod client_report;
 mod config;
 pub mod config_file;
 pub mod definitions;
@@ -9,6 +13,7 @@ mod disk;
 mod formation;
 pub mod go_duration;
 mod gossip;
+mod gossip_api;
 mod http_backend;
 mod identity;
 mod join;
@@ -20,11 +25,13 @@ mod self_report;
 pub mod settings;
 mod timings;
 
+pub use client_backend::ClientBackend;
 pub use config::AgentConfig;
 pub use identity::is_uuid;
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -37,6 +44,7 @@ use synod_core::ids::{NodeId, Term};
 use synod_core::node::{Node, NodeConfig};
 use synod_core::raft::{Membership, Recovered};
 
+use crate::http::backend::Backend;
 use crate::http::server::{Server, ServerConfig};
 use crate::serf::SerfHandle;
 use crate::shell::log::Log;
@@ -68,6 +76,9 @@ pub fn run(config: AgentConfig, loader: reload::ConfigLoader) -> Result<(), Agen
     let log = Log::new(config.log_level, SystemTime::now);
     let uuid = identity::node_uuid(config.data_dir.as_deref(), config.node_id.as_deref())
         .map_err(AgentError)?;
+    if !config.server {
+        return client_mode::run(config, loader, uuid, signals, log);
+    }
     let id = identity::raft_id(&uuid);
     let (disk, durable, recovered) = AgentDisk::open(&config, &log)?;
     let executor = Rc::new(LocalExecutor::new());
@@ -141,7 +152,8 @@ async fn serve(
         env.now(),
         &log,
     )?;
-    let (shell, handle) = Shell::new(env.clone(), node, disk, durable, shell_config, log.clone());
+    let (mut shell, handle) =
+        Shell::new(env.clone(), node, disk, durable, shell_config, log.clone());
     let identity = self_report::AgentIdentity {
         node_name: config.node_name.clone(),
         uuid: uuid.clone(),
@@ -153,7 +165,26 @@ async fn serve(
         bootstrap_expect: config.bootstrap_expect,
     };
     let (exit_tx, exit_requests) = async_channel::bounded(4);
-    let serf = start_gossip(&env, &config, &identity, keyring, &handle, &exit_tx, &log).await?;
+    let tags = self_report::lan_tags(&identity);
+    let serf = start_gossip(
+        &env,
+        &config,
+        identity.advertise,
+        tags,
+        keyring,
+        &exit_tx,
+        &log,
+    )
+    .await?;
+    if let Some(serf) = &serf {
+        env.spawn(formation::run(
+            serf.clone(),
+            handle.clone(),
+            config.datacenter.clone(),
+            config.bootstrap_expect,
+            log.clone(),
+        ));
+    }
     let (reload_handle, reload_requests) = reload::channel();
     let reloader =
         reload::Reloader::start(loader, reload::UnwiredSink, config.clone(), log.clone())
@@ -167,7 +198,11 @@ async fn serve(
         exit_tx,
         reload_handle.clone(),
     );
-    start_http_api(&env, &config, backend, &log).await?;
+    // Client agents' RPC arrives on the Raft listener; each request goes through this server.
+    let rpc = crate::rpc::client_conn_handler(env.clone(), Arc::new(backend.clone()), log.clone());
+    shell.serve_clients(rpc);
+    let seed = backend.raft_id().0;
+    start_http_api(&env, &config, backend, seed, &log).await?;
     log.info(
         "agent",
         format_args!(
@@ -187,14 +222,14 @@ async fn serve(
     run_until_exit(&env, shell, listener, &handle, exits, &log).await
 }
 
-/// Starts LAN gossip (unless its port is disabled), joins `-join` addresses (failing the start
-/// if none answers), and spawns `-retry-join` and cluster formation.
+/// Starts LAN gossip advertising `advertise` with `tags` (unless its port is disabled), joins
+/// `-join` addresses (failing the start if none answers), and spawns `-retry-join`.
 async fn start_gossip(
     env: &SmolEnv,
     config: &AgentConfig,
-    identity: &self_report::AgentIdentity,
+    advertise: IpAddr,
+    tags: BTreeMap<String, String>,
     keyring: Option<synod_core::gossip::Keyring>,
-    handle: &NodeHandle,
     exit_tx: &async_channel::Sender<ExitRequest>,
     log: &Log,
 ) -> Result<Option<SerfHandle>, AgentError> {
@@ -207,7 +242,7 @@ async fn start_gossip(
         }
         return Ok(None);
     };
-    let serf = gossip::start_lan(env, config, identity, port, keyring)?;
+    let serf = gossip::start_lan(env, config, advertise, tags, port, keyring)?;
     log.info(
         "agent",
         format_args!("serf: LAN gossip listening on {}", serf.local_addr()),
@@ -242,13 +277,6 @@ async fn start_gossip(
             }
         });
     }
-    env.spawn(formation::run(
-        serf.clone(),
-        handle.clone(),
-        config.datacenter.clone(),
-        config.bootstrap_expect,
-        log.clone(),
-    ));
     Ok(Some(serf))
 }
 
@@ -353,14 +381,12 @@ async fn run_until_exit(
     };
     let outcome = match exit {
         Exit::Signal(signal) => {
-            let interrupt = matches!(signal, Some(Ok(Signal::Int)));
-            let name = if interrupt { "interrupt" } else { "terminated" };
-            log.info("agent", format_args!("Caught signal: {name}"));
-            let leave = if interrupt {
-                !exits.skip_leave_on_interrupt
-            } else {
-                exits.leave_on_terminate
-            };
+            let leave = leaves_on_signal(
+                &signal,
+                exits.leave_on_terminate,
+                exits.skip_leave_on_interrupt,
+                log,
+            );
             if leave && let Some(serf) = &exits.serf {
                 log.info("agent", format_args!("Gracefully shutting down agent..."));
                 if let Err(e) = leave::graceful_leave(handle, serf).await {
@@ -384,6 +410,24 @@ async fn run_until_exit(
     outcome
 }
 
+/// Logs the signal that stops the agent; whether it should leave the LAN pool first, by
+/// Consul's rules (SIGINT unless `skip_leave_on_interrupt`, SIGTERM if `leave_on_terminate`).
+fn leaves_on_signal(
+    signal: &Option<std::io::Result<Signal>>,
+    leave_on_terminate: bool,
+    skip_leave_on_interrupt: bool,
+    log: &Log,
+) -> bool {
+    let interrupt = matches!(signal, Some(Ok(Signal::Int)));
+    let name = if interrupt { "interrupt" } else { "terminated" };
+    log.info("agent", format_args!("Caught signal: {name}"));
+    if interrupt {
+        !skip_leave_on_interrupt
+    } else {
+        leave_on_terminate
+    }
+}
+
 /// A server that has never been part of a cluster.
 fn is_fresh(recovered: &Recovered) -> bool {
     recovered.hard_state.term == Term(0)
@@ -392,10 +436,11 @@ fn is_fresh(recovered: &Recovered) -> bool {
 }
 
 /// Starts the HTTP API on `config.client:config.http_port`, unless that port is disabled.
-async fn start_http_api(
+async fn start_http_api<B: Backend>(
     env: &SmolEnv,
     config: &AgentConfig,
-    backend: http_backend::NodeBackend,
+    backend: B,
+    seed: u64,
     log: &Log,
 ) -> Result<(), AgentError> {
     let Some(port) = config.http_port else {
@@ -409,7 +454,7 @@ async fn start_http_api(
     };
     let server_config = ServerConfig {
         datacenter: config.datacenter.clone(),
-        seed: backend.raft_id().0,
+        seed,
         ui: config.ui,
         limits,
         max_connections_per_client: usize::try_from(config.http_max_conns_per_client)

@@ -106,22 +106,48 @@ pub(crate) fn agent_self(identity: &AgentIdentity, status: &Status) -> AgentSelf
             revision: String::new(),
             version,
         },
-        member: SelfMember {
-            name: identity.node_name.clone(),
-            addr: identity.advertise.to_string(),
-            port: identity.serf_lan_port.unwrap_or(0),
-            tags,
-            status: 1,
-            protocol_min: 1,
-            protocol_max: 5,
-            protocol_cur: 2,
-            delegate_min: 2,
-            delegate_max: 5,
-            delegate_cur: 4,
-        },
+        member: self_member(identity, tags),
         meta: BTreeMap::new(),
         stats: stats(identity, status),
     }
+}
+
+/// This agent as `/v1/agent/self` shows it in the gossip pool, with `tags`.
+pub(crate) fn self_member(identity: &AgentIdentity, tags: BTreeMap<String, String>) -> SelfMember {
+    SelfMember {
+        name: identity.node_name.clone(),
+        addr: identity.advertise.to_string(),
+        port: identity.serf_lan_port.unwrap_or(0),
+        tags,
+        status: 1,
+        protocol_min: 1,
+        protocol_max: 5,
+        protocol_cur: 2,
+        delegate_min: 2,
+        delegate_max: 5,
+        delegate_cur: 4,
+    }
+}
+
+/// The `runtime` stats section, the same for servers and clients.
+pub(crate) fn runtime_stats() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "arch".to_owned(),
+            go_arch(std::env::consts::ARCH).to_owned(),
+        ),
+        ("os".to_owned(), std::env::consts::OS.to_owned()),
+        (
+            "version".to_owned(),
+            format!("synod {}", crate::cli::version::VERSION),
+        ),
+        (
+            "cpu_count".to_owned(),
+            std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .to_string(),
+        ),
+    ])
 }
 
 fn stats(identity: &AgentIdentity, status: &Status) -> BTreeMap<String, BTreeMap<String, String>> {
@@ -153,17 +179,6 @@ fn stats(identity: &AgentIdentity, status: &Status) -> BTreeMap<String, BTreeMap
         ("last_contact", last_contact),
         ("protocol_version", RAFT_PROTOCOL.to_owned()),
     ]);
-    let runtime = section(vec![
-        ("arch", go_arch(std::env::consts::ARCH).to_owned()),
-        ("os", std::env::consts::OS.to_owned()),
-        ("version", format!("synod {}", crate::cli::version::VERSION)),
-        (
-            "cpu_count",
-            std::thread::available_parallelism()
-                .map_or(1, usize::from)
-                .to_string(),
-        ),
-    ]);
     let consul = section(vec![
         ("server", "true".to_owned()),
         ("leader", (status.role == Role::Leader).to_string()),
@@ -176,7 +191,7 @@ fn stats(identity: &AgentIdentity, status: &Status) -> BTreeMap<String, BTreeMap
     ]);
     BTreeMap::from([
         ("raft".to_owned(), raft),
-        ("runtime".to_owned(), runtime),
+        ("runtime".to_owned(), runtime_stats()),
         ("consul".to_owned(), consul),
     ])
 }

@@ -45,6 +45,7 @@ impl From<ClientError> for HttpError {
             // hashicorp/raft's ErrLeadershipLost text: the write may or may not have happened.
             ClientError::LeadershipLost => "leadership lost while committing log".to_owned(),
             ClientError::NotReady => "Not ready to serve consistent reads".to_owned(),
+            ClientError::NoServers => "No known Consul servers".to_owned(),
         })
     }
 }

@@ -15,7 +15,7 @@ use super::config::ShellConfig;
 use super::env::{Disk, Env};
 use super::events::log_node_event;
 use super::handle::{Command, NodeHandle, SharedStatus, Status};
-use super::inbound::accept_peers;
+use super::inbound::{ClientConnHandler, accept_peers};
 use super::log::Log;
 use super::peers::Peers;
 use super::timing::sleep_until_opt;
@@ -59,6 +59,9 @@ pub struct Shell<E: Env, D: Disk> {
     status: SharedStatus,
     config: ShellConfig,
     log: Log,
+    /// Where connections opening with a client hello go; `None`: they are dropped like any
+    /// undecodable peer traffic.
+    clients: Option<ClientConnHandler<E>>,
 }
 
 impl<E: Env, D: Disk> Shell<E, D> {
@@ -93,8 +96,15 @@ impl<E: Env, D: Disk> Shell<E, D> {
             status,
             config,
             log,
+            clients: None,
         };
         (shell, handle)
+    }
+
+    /// Hands client RPC connections (those opening with a client hello) on the peer listener
+    /// to `handler`.
+    pub fn serve_clients(&mut self, handler: ClientConnHandler<E>) {
+        self.clients = Some(handler);
     }
 
     /// Serves peers on `listener` and runs the node until it is shut down or its disk fails.
@@ -105,6 +115,7 @@ impl<E: Env, D: Disk> Shell<E, D> {
             self.frames_in.clone(),
             self.config.clone(),
             self.log.clone(),
+            self.clients.clone(),
         );
         self.env.spawn(accept);
         // Creating or bootstrapping the node may already have queued actions.

@@ -1,8 +1,13 @@
 //! Inbound peer connections: accept, split the stream into frames, hand them to the loop.
+//! A connection opening with a client hello is client RPC, not Raft: it goes to the
+//! [`ClientConnHandler`] instead.
+
+use std::rc::Rc;
 
 use async_channel::Sender;
 use bytes::Bytes;
 use synod_core::wire::FrameDecoder;
+use synod_core::wire::client_rpc::client_hello_version;
 
 use super::config::ShellConfig;
 use super::env::{Conn, Env, Listener};
@@ -11,6 +16,10 @@ use super::timing::with_deadline;
 
 const READ_CHUNK: usize = 64 << 10;
 
+/// Takes over a connection whose first frame is a client hello: gets the connection, the
+/// protocol version the hello announced and the decoder holding whatever followed the hello.
+pub type ClientConnHandler<E> = Rc<dyn Fn(<E as Env>::Conn, u16, FrameDecoder)>;
+
 /// Accepts peer connections until the loop stops taking frames.
 pub(crate) async fn accept_peers<E: Env>(
     env: E,
@@ -18,6 +27,7 @@ pub(crate) async fn accept_peers<E: Env>(
     frames: Sender<Bytes>,
     config: ShellConfig,
     log: Log,
+    clients: Option<ClientConnHandler<E>>,
 ) {
     while !frames.is_closed() {
         match listener.accept().await {
@@ -28,6 +38,7 @@ pub(crate) async fn accept_peers<E: Env>(
                     frames.clone(),
                     config.clone(),
                     log.clone(),
+                    clients.clone(),
                 );
                 env.spawn(reader);
             }
@@ -50,9 +61,11 @@ async fn read_frames<E: Env>(
     frames: Sender<Bytes>,
     config: ShellConfig,
     log: Log,
+    clients: Option<ClientConnHandler<E>>,
 ) {
     let mut decoder = FrameDecoder::new(config.max_frame);
     let mut buf = vec![0u8; READ_CHUNK];
+    let mut first_frame = true;
     loop {
         let deadline = env.now() + config.idle_timeout;
         let n = match with_deadline(&env, deadline, conn.read(&mut buf)).await {
@@ -70,6 +83,13 @@ async fn read_frames<E: Env>(
         loop {
             match decoder.pop() {
                 Ok(Some(frame)) => {
+                    if std::mem::take(&mut first_frame)
+                        && let Some(clients) = &clients
+                        && let Some(version) = client_hello_version(&frame)
+                    {
+                        clients(conn, version, decoder);
+                        return;
+                    }
                     if frames.send(frame).await.is_err() {
                         return;
                     }

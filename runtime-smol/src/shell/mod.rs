@@ -28,6 +28,7 @@ pub use config::ShellConfig;
 pub use env::{Conn, Disk, Env, Listener};
 pub use event_loop::{Shell, StopReason};
 pub use handle::{NodeHandle, Status};
+pub use inbound::ClientConnHandler;
 pub use memory_disk::{MemoryDisk, MemoryImage};
 
 #[cfg(test)]

@@ -147,6 +147,7 @@ fn frames_reach_a_peer_in_order_including_those_queued_before_it_listened() {
             frames_in,
             test_config(),
             quiet_log(),
+            None,
         ));
         for body in [&b"one"[..], b"two", b"three"] {
             peers.send(&membership, NodeId(2), frame_payload(body));

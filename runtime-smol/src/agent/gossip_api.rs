@@ -1,0 +1,51 @@
+//! The gossip side of the HTTP API (`/v1/agent/members`, `join`, `force-leave`), the same on
+//! servers and clients.
+
+use synod_core::gossip::Member;
+
+use super::join::{DEFAULT_SERF_LAN_PORT, with_default_port};
+use super::members_report::member_info;
+use crate::http::agent_members::MemberInfo;
+use crate::http::backend::NO_GOSSIP;
+use crate::serf::SerfHandle;
+
+/// `serf`, or the error the gossip endpoints answer when it does not run.
+pub(crate) fn running(serf: Option<&SerfHandle>) -> Result<SerfHandle, String> {
+    serf.cloned().ok_or_else(|| NO_GOSSIP.to_owned())
+}
+
+/// The LAN members as `/v1/agent/members` lists them.
+pub(crate) fn members(serf: Option<&SerfHandle>) -> Result<Vec<MemberInfo>, String> {
+    running(serf).map(|serf| serf.members().iter().map(member_info).collect())
+}
+
+/// Joins the LAN pool through `addr` (port 8301 when none is given).
+pub(crate) async fn join(serf: Result<SerfHandle, String>, addr: String) -> Result<usize, String> {
+    let serf = serf?;
+    let target = with_default_port(&addr, DEFAULT_SERF_LAN_PORT);
+    let resolved: Vec<_> = smol::net::resolve(target.as_str())
+        .await
+        .map_err(|e| format!("cannot resolve {addr:?}: {e}"))?;
+    serf.join(&resolved)
+        .await
+        .map_err(|e| format!("failed to join {addr}: {e}"))
+}
+
+/// Marks failed member `node` left across the pool.
+pub(crate) async fn force_leave(
+    serf: Result<SerfHandle, String>,
+    node: String,
+    prune: bool,
+) -> Result<(), String> {
+    let serf = serf?;
+    let _ = prune; // Left members are reaped after reconnect_timeout; prune is not yet faster.
+    match serf.force_leave(&node).await.map_err(|e| e.to_string())? {
+        true => Ok(()),
+        false if is_member(&serf.members(), &node) => Ok(()),
+        false => Err(format!("agent: No node found with name '{node}'")),
+    }
+}
+
+fn is_member(members: &[Member], node: &str) -> bool {
+    members.iter().any(|m| m.name == node)
+}
