@@ -91,7 +91,11 @@ fn single_check_comes_after_the_checks_list() {
 
 #[test]
 fn malformed_bodies_are_400_request_decode_failed() {
-    for body in [&b"{"[..], br#"{"Node":1}"#, br#"{"Service":{"Port":70000}}"#] {
+    for body in [
+        &b"{"[..],
+        br#"{"Node":1}"#,
+        br#"{"Service":{"Port":70000}}"#,
+    ] {
         let error = decode_registration(body, "dc1").unwrap_err();
         assert_eq!(error.status, 400, "{body:?}");
         assert!(
