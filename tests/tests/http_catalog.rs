@@ -311,6 +311,17 @@ fn errors_answer_consuls_status_and_text() {
 }
 
 #[test]
+fn name_endpoints_without_the_trailing_slash_redirect_like_gos_mux() {
+    let s = server();
+    let reply = s.request("GET", "/v1/health/service?passing", b"");
+    assert_eq!(reply.status, 301);
+    assert_eq!(
+        reply.header("Location"),
+        Some("/v1/health/service/?passing")
+    );
+}
+
+#[test]
 fn pretty_output_is_indented_with_four_spaces() {
     let s = server();
     register_foo(&s);

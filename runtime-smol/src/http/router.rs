@@ -84,7 +84,16 @@ impl<'a> Endpoint<'a> {
 }
 
 /// Subtree patterns: Go's `ServeMux` redirects `/v1/kv` to `/v1/kv/`.
-const SUBTREES: &[&str] = &["/v1/kv/"];
+const SUBTREES: &[&str] = &[
+    "/v1/kv/",
+    "/v1/catalog/service/",
+    "/v1/catalog/node/",
+    "/v1/catalog/node-services/",
+    "/v1/health/node/",
+    "/v1/health/checks/",
+    "/v1/health/service/",
+    "/v1/health/state/",
+];
 
 /// Answers one request.
 pub async fn route<B: Backend>(shared: &Shared<B>, request: &Request) -> Response {

@@ -6,7 +6,7 @@
 //! `catalog_bench ADDR [SERVICES] [INSTANCES] [CONNECTIONS]` (defaults 10000 3 64). Instance
 //! `j` of service `svc-i` lives on node `node-((i*INSTANCES+j) % 100)`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,6 +14,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 const NODES: usize = 100;
+/// Tries per registration before the run is abandoned.
+const ATTEMPTS: u32 = 10;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,11 +34,12 @@ fn main() {
     let (services, instances, connections) = (number(1, 10_000), number(2, 3), number(3, 64));
     let total = services * instances;
     let next = Arc::new(AtomicUsize::new(0));
+    let retries = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|_| {
-            let (addr, next) = (addr.clone(), Arc::clone(&next));
-            thread::spawn(move || register_until_done(&addr, &next, total, instances))
+            let (addr, next, retries) = (addr.clone(), Arc::clone(&next), Arc::clone(&retries));
+            thread::spawn(move || register_until_done(&addr, &next, &retries, total, instances))
         })
         .collect();
     let mut latencies: Vec<Duration> = Vec::with_capacity(total);
@@ -50,10 +53,11 @@ fn main() {
         .copied()
         .unwrap_or_default();
     println!(
-        "RESULT registrations={total} seconds={:.2} per_s={:.0} p99_ms={:.2}",
+        "RESULT registrations={total} seconds={:.2} per_s={:.0} p99_ms={:.2} retries={}",
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64(),
-        p99.as_secs_f64() * 1e3
+        p99.as_secs_f64() * 1e3,
+        retries.load(Ordering::Relaxed)
     );
 }
 
@@ -61,6 +65,7 @@ fn main() {
 fn register_until_done(
     addr: &str,
     next: &AtomicUsize,
+    retries: &AtomicUsize,
     total: usize,
     instances: usize,
 ) -> Vec<Duration> {
@@ -87,13 +92,23 @@ fn register_until_done(
             body.len()
         );
         let sent = Instant::now();
-        writer.write_all(request.as_bytes()).expect("send");
-        let (status, answer) = read_response(&mut reader);
-        latencies.push(sent.elapsed());
-        if status != 200 {
-            eprintln!("registration {n} failed: {status} {answer}");
-            std::process::exit(1);
+        let mut attempt = 1;
+        loop {
+            writer.write_all(request.as_bytes()).expect("send");
+            let (status, answer) = read_response(&mut reader);
+            if status == 200 {
+                break;
+            }
+            // Registration is idempotent: a write lost to a leadership change is sent again.
+            if attempt == ATTEMPTS {
+                eprintln!("registration {n} failed {ATTEMPTS} times: {status} {answer}");
+                std::process::exit(1);
+            }
+            retries.fetch_add(1, Ordering::Relaxed);
+            attempt += 1;
+            thread::sleep(Duration::from_millis(200));
         }
+        latencies.push(sent.elapsed());
     }
 }
 
