@@ -23,7 +23,13 @@ cargo build --release -q -p synod-runtime-smol --bin synod -p synod-tests --bin 
 SYNOD_PIDS=()
 cleanup() {
   for pid in "${SYNOD_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  local etcd_pids
+  etcd_pids=$(cat "$PEERS_DIR"/etcd/*.pid 2>/dev/null || true)
   bash "$PEERS/etcd.sh" stop >/dev/null 2>&1 || true
+  # etcd takes a while to exit; the next run's cluster must not meet this one's members.
+  for pid in $etcd_pids; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  done
 }
 trap cleanup EXIT
 
@@ -49,7 +55,7 @@ ETCD=$(for n in 1 2 3; do
     status=$(ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:${n}2379 endpoint status -w json)
     id=$(echo "$status" | sed -n 's/.*"member_id":\([0-9]*\).*/\1/p')
     leader=$(echo "$status" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
-    [ -n "$id" ] && [ "$id" = "$leader" ] && echo "http://127.0.0.1:${n}2379"
+    if [ -n "$id" ] && [ "$id" = "$leader" ]; then echo "http://127.0.0.1:${n}2379"; fi
   done | head -1)
 [ -n "$ETCD" ] || { echo "etcd elected no leader" >&2; exit 1; }
 leader=""
