@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Catalog benchmark on 3 synod servers next to a 3-node etcd cluster, same machine, same run:
-#   tests/bench/catalog-vs-etcd.sh [SERVICES] [DURATION]      (default: 10000 services, 10s)
+#   tests/bench/catalog-vs-etcd.sh [SERVICES] [DURATION] [cluster|single]
+#   (default: 10000 services, 10s, 3 servers of each; `single` runs one server of each)
 # 1. registers SERVICES × 3 instances (one passing check each) through /v1/catalog/register at
 #    the leader with 64 connections: instances/s (target >= 5,000);
 # 2. memory per registered instance: the leader's RSS growth / instances (target <= 2 KiB);
@@ -11,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SERVICES=${1:-10000}
 DUR=${2:-10s}
+MODE=${3:-cluster}
 PEERS=${PEERS:-$(cd .. && pwd)/shared/peers}
 [ -d "$PEERS" ] || PEERS=/work/shared/peers
 BENCH=$PWD/tests/bench
@@ -42,31 +44,45 @@ synod_server() { # n [join-args...]
   local n=$1; shift
   "$TARGET/release/synod" agent -server -data-dir "$WORK/data$n" -node "cbench$n" -bind 127.0.0.1 \
     -http-port "2${n}500" -server-port "2${n}300" -serf-lan-port "2${n}301" -dns-port -1 \
-    -bootstrap-expect 3 "$@" >"$WORK/synod$n.log" 2>&1 &
+    "$@" >"$WORK/synod$n.log" 2>&1 &
   SYNOD_PIDS+=($!)
 }
 
-bash "$PEERS/etcd.sh" cluster
-synod_server 1
-for n in 2 3; do synod_server "$n" -retry-join 127.0.0.1:21301 -retry-interval 1s; done
-for n in 1 2 3; do wait_http "http://127.0.0.1:${n}2379/version"; done
-sleep 3
-ETCD=$(for n in 1 2 3; do
-    status=$(ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:${n}2379 endpoint status -w json)
-    id=$(echo "$status" | sed -n 's/.*"member_id":\([0-9]*\).*/\1/p')
-    leader=$(echo "$status" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
-    if [ -n "$id" ] && [ "$id" = "$leader" ]; then echo "http://127.0.0.1:${n}2379"; fi
-  done | head -1)
-[ -n "$ETCD" ] || { echo "etcd elected no leader" >&2; exit 1; }
-leader=""
-for _ in $(seq 200); do
-  leader=$(curl -sf http://127.0.0.1:21500/v1/status/leader | tr -d '"' || true)
-  [ -n "$leader" ] && break; sleep 0.1
-done
-[ -n "$leader" ] || { echo "synod elected no leader" >&2; exit 1; }
-n=${leader##*:2}; n=${n%300}
-SYNOD=127.0.0.1:2${n}500
-LEADER_PID=${SYNOD_PIDS[$((n - 1))]}
+if [ "$MODE" = single ]; then
+  bash "$PEERS/etcd.sh" single
+  synod_server 1 -bootstrap
+  wait_http http://127.0.0.1:2379/version
+  ETCD=http://127.0.0.1:2379
+  wait_http http://127.0.0.1:21500/v1/status/leader
+  sleep 2
+  SYNOD=127.0.0.1:21500
+  LEADER_PID=${SYNOD_PIDS[0]}
+  leader=single
+else
+  bash "$PEERS/etcd.sh" cluster
+  synod_server 1 -bootstrap-expect 3
+  for n in 2 3; do
+    synod_server "$n" -bootstrap-expect 3 -retry-join 127.0.0.1:21301 -retry-interval 1s
+  done
+  for n in 1 2 3; do wait_http "http://127.0.0.1:${n}2379/version"; done
+  sleep 3
+  ETCD=$(for n in 1 2 3; do
+      status=$(ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:${n}2379 endpoint status -w json)
+      id=$(echo "$status" | sed -n 's/.*"member_id":\([0-9]*\).*/\1/p')
+      leader=$(echo "$status" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
+      if [ -n "$id" ] && [ "$id" = "$leader" ]; then echo "http://127.0.0.1:${n}2379"; fi
+    done | head -1)
+  [ -n "$ETCD" ] || { echo "etcd elected no leader" >&2; exit 1; }
+  leader=""
+  for _ in $(seq 200); do
+    leader=$(curl -sf http://127.0.0.1:21500/v1/status/leader | tr -d '"' || true)
+    [ -n "$leader" ] && break; sleep 0.1
+  done
+  [ -n "$leader" ] || { echo "synod elected no leader" >&2; exit 1; }
+  n=${leader##*:2}; n=${n%300}
+  SYNOD=127.0.0.1:2${n}500
+  LEADER_PID=${SYNOD_PIDS[$((n - 1))]}
+fi
 echo "leaders: etcd $ETCD, synod http://$SYNOD ($leader, pid $LEADER_PID)"
 # Let the leader's own bookkeeping (serfHealth, consul service) settle before measuring RSS.
 sleep 2
@@ -74,7 +90,7 @@ before=$(rss_kib "$LEADER_PID")
 
 result=$("$TARGET/release/catalog_bench" "$SYNOD" "$SERVICES" 3 64 | grep RESULT)
 instances=$((SERVICES * 3))
-echo "registration through the catalog API, 3 servers, 64 conn: $instances instances," \
+echo "registration through the catalog API ($MODE), 64 conn: $instances instances," \
   "$(echo "$result" | field per_s) instances/s, p99 $(echo "$result" | field p99_ms) ms," \
   "$(echo "$result" | field retries) retried (target >= 5000/s)"
 sleep 2
