@@ -20,6 +20,8 @@ mod join;
 mod leave;
 mod members_report;
 mod peers_json;
+mod reconcile;
+mod reconcile_plan;
 pub mod reload;
 mod self_report;
 pub mod settings;
@@ -182,6 +184,16 @@ async fn serve(
             handle.clone(),
             config.datacenter.clone(),
             config.bootstrap_expect,
+            log.clone(),
+        ));
+        let local = reconcile_plan::Local {
+            datacenter: config.datacenter.clone(),
+            node_name: config.node_name.clone(),
+        };
+        env.spawn(reconcile::run(
+            serf.clone(),
+            handle.clone(),
+            local,
             log.clone(),
         ));
     }

@@ -93,6 +93,12 @@ pub trait Backend: Send + Sync + 'static {
     fn reload(&self) -> impl Future<Output = Result<(), String>> + Send {
         std::future::ready(Err(NO_RELOAD.to_owned()))
     }
+
+    /// Datacenters other than this one known over the WAN (`/v1/catalog/datacenters`). The
+    /// default is for backends without a WAN pool.
+    fn wan_datacenters(&self) -> impl Future<Output = Vec<String>> + Send {
+        std::future::ready(Vec::new())
+    }
 }
 
 /// What `PUT /v1/agent/reload` answers on a backend that has no configuration to reload.

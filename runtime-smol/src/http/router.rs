@@ -6,7 +6,9 @@ use synod_core::api::http::{Method, Request, Response};
 use super::backend::Backend;
 use super::errors::HttpError;
 use super::server::Shared;
-use super::{agent_members, agent_reload, agent_self, gzip, kv, operator, status, ui};
+use super::{
+    agent_members, agent_reload, agent_self, catalog, gzip, health, kv, operator, status, ui,
+};
 
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +35,10 @@ enum Endpoint<'a> {
     AgentForceLeave(&'a str),
     /// `/v1/agent/reload`.
     AgentReload,
+    /// `/v1/catalog/*`.
+    Catalog(catalog::Route<'a>),
+    /// `/v1/health/*`.
+    Health(health::Route<'a>),
 }
 
 impl<'a> Endpoint<'a> {
@@ -45,6 +51,12 @@ impl<'a> Endpoint<'a> {
         }
         if let Some(node) = path.strip_prefix("/v1/agent/force-leave/") {
             return Some(Endpoint::AgentForceLeave(node));
+        }
+        if let Some(route) = catalog::Route::of(path) {
+            return Some(Endpoint::Catalog(route));
+        }
+        if let Some(route) = health::Route::of(path) {
+            return Some(Endpoint::Health(route));
         }
         match path {
             "/v1/status/leader" => Some(Endpoint::StatusLeader),
@@ -71,12 +83,23 @@ impl<'a> Endpoint<'a> {
                 agent_members::PUT_METHODS
             }
             Endpoint::AgentReload => agent_reload::METHODS,
+            Endpoint::Catalog(route) => route.methods(),
+            Endpoint::Health(_) => health::METHODS,
         }
     }
 }
 
 /// Subtree patterns: Go's `ServeMux` redirects `/v1/kv` to `/v1/kv/`.
-const SUBTREES: &[&str] = &["/v1/kv/"];
+const SUBTREES: &[&str] = &[
+    "/v1/kv/",
+    "/v1/catalog/service/",
+    "/v1/catalog/node/",
+    "/v1/catalog/node-services/",
+    "/v1/health/node/",
+    "/v1/health/checks/",
+    "/v1/health/service/",
+    "/v1/health/state/",
+];
 
 /// Answers one request, compressed for clients that accept gzip.
 pub async fn route<B: Backend>(shared: &Shared<B>, request: &Request) -> Response {
@@ -157,6 +180,8 @@ async fn dispatch<B: Backend>(
         Endpoint::AgentLeave => agent_members::leave(shared, request).await,
         Endpoint::AgentForceLeave(node) => agent_members::force_leave(shared, request, node).await,
         Endpoint::AgentReload => agent_reload::reload(shared, request).await,
+        Endpoint::Catalog(route) => catalog::handle(shared, request, route).await,
+        Endpoint::Health(route) => health::handle(shared, request, route).await,
     }
 }
 
