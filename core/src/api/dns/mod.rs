@@ -21,6 +21,7 @@ mod name;
 mod plan;
 mod query;
 mod records;
+mod state_view;
 mod view;
 
 #[cfg(test)]
@@ -29,6 +30,7 @@ mod tests;
 pub use config::{DnsConfig, SoaConfig};
 pub use fuzz::{fuzz_query, fuzz_response_huge};
 pub use memory::{MemoryCatalog, MemoryInstance, MemoryNode};
+pub use state_view::{LocalNode, StateView};
 pub use view::{CatalogView, Health, InstanceView, NodeView, Weights};
 
 use simple_dns::RCODE;

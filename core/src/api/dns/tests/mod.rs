@@ -6,6 +6,7 @@ mod fuzz_seeds;
 mod nodes;
 mod services;
 mod size;
+mod state_view;
 mod zone;
 
 use std::net::IpAddr;
