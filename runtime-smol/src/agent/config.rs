@@ -82,6 +82,8 @@ pub struct AgentConfig {
     pub services: Vec<serde_json::Value>,
     /// Check definitions from config files (registered by a later issue).
     pub checks: Vec<serde_json::Value>,
+    /// DNS domains, TTLs, recursors and staleness.
+    pub dns: crate::dns::DnsOptions,
 }
 
 impl AgentConfig {
@@ -148,6 +150,7 @@ impl AgentConfig {
             acl: s.acl,
             services: s.services,
             checks: s.checks,
+            dns: crate::dns::DnsOptions::from_settings(s.dns)?,
         };
         config.validate()?;
         Ok(config)

@@ -127,6 +127,7 @@ pub fn parse(text: &str) -> Result<Settings, String> {
             "services" => s.services = v.objects()?,
             "check" => s.checks.push(Value::Object(v.object()?.clone())),
             "checks" => s.checks = v.objects()?,
+            _ if s.dns.parse_key(key, value)? => {}
             _ => return Err(unknown(key)),
         }
     }
@@ -196,33 +197,33 @@ fn unknown(key: &str) -> String {
 }
 
 /// One key and its value, with typed readers whose errors name the key.
-struct Field<'a> {
-    key: &'a str,
-    value: &'a Value,
+pub(crate) struct Field<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) value: &'a Value,
 }
 
 impl Field<'_> {
-    fn invalid(&self, expected: &str) -> String {
+    pub(crate) fn invalid(&self, expected: &str) -> String {
         format!(
             "invalid value for {:?}: expected {expected}, got {}",
             self.key, self.value
         )
     }
 
-    fn bool(&self) -> Result<bool, String> {
+    pub(crate) fn bool(&self) -> Result<bool, String> {
         self.value
             .as_bool()
             .ok_or_else(|| self.invalid("a boolean"))
     }
 
-    fn string(&self) -> Result<String, String> {
+    pub(crate) fn string(&self) -> Result<String, String> {
         self.value
             .as_str()
             .map(str::to_string)
             .ok_or_else(|| self.invalid("a string"))
     }
 
-    fn int_in(&self, min: i64, max: i64) -> Result<i64, String> {
+    pub(crate) fn int_in(&self, min: i64, max: i64) -> Result<i64, String> {
         self.value
             .as_i64()
             .filter(|n| (min..=max).contains(n))
@@ -248,7 +249,7 @@ impl Field<'_> {
             .ok_or_else(|| self.invalid("one of trace, debug, info, warn, error"))
     }
 
-    fn strings(&self) -> Result<Vec<String>, String> {
+    pub(crate) fn strings(&self) -> Result<Vec<String>, String> {
         let items = self
             .value
             .as_array()
@@ -260,7 +261,7 @@ impl Field<'_> {
             .ok_or_else(|| self.invalid("a list of strings"))
     }
 
-    fn object(&self) -> Result<&Map<String, Value>, String> {
+    pub(crate) fn object(&self) -> Result<&Map<String, Value>, String> {
         self.value
             .as_object()
             .ok_or_else(|| self.invalid("an object"))

@@ -80,6 +80,8 @@ pub struct Settings {
     pub services: Vec<serde_json::Value>,
     /// `check` / `checks` definitions, kept likewise.
     pub checks: Vec<serde_json::Value>,
+    /// `domain`, `alt_domain`, `recursors`, `dns_config`.
+    pub dns: crate::dns::DnsSettings,
 }
 
 impl Settings {
@@ -130,6 +132,7 @@ impl Settings {
             },
             services: cat(self.services, later.services),
             checks: cat(self.checks, later.checks),
+            dns: self.dns.merge(later.dns),
         }
     }
 }

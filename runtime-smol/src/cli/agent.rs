@@ -6,6 +6,7 @@ use super::flags::{self, FlagError, FlagKind, FlagSpec, ParsedFlags};
 use crate::agent::AgentConfig;
 use crate::agent::config_file::{self, ConfigSource};
 use crate::agent::settings::{PortSetting, PortSettings, Settings};
+use crate::dns::DnsSettings;
 use crate::shell::log::UnknownLevel;
 
 const fn switch(name: &'static str, help: &'static str) -> FlagSpec {
@@ -81,6 +82,18 @@ pub const AGENT_FLAGS: &[FlagSpec] = &[
         "HTTP API port. Defaults to 8500; -1 disables it.",
     ),
     value("dns-port", "DNS port. Defaults to 8600; -1 disables it."),
+    value(
+        "domain",
+        "Domain the DNS interface answers for. Defaults to consul.",
+    ),
+    value(
+        "alt-domain",
+        "A second domain the DNS interface answers for, the same way.",
+    ),
+    value(
+        "recursor",
+        "Address of an upstream DNS server for names outside our domains. Repeatable.",
+    ),
     value(
         "serf-lan-port",
         "Gossip LAN port. Defaults to 8301; -1 disables it.",
@@ -195,6 +208,12 @@ fn flag_settings(f: &ParsedFlags) -> Result<Settings, AgentArgsError> {
         encrypt: string("encrypt"),
         log_level,
         enable_script_checks: given_switch("enable-script-checks"),
+        dns: DnsSettings {
+            domain: string("domain"),
+            alt_domain: string("alt-domain"),
+            recursors: f.values("recursor").map(str::to_string).collect(),
+            ..DnsSettings::default()
+        },
         ..Settings::default()
     })
 }
