@@ -13,6 +13,8 @@ mod identity;
 mod join;
 mod leave;
 mod members_report;
+mod reconcile;
+mod reconcile_plan;
 mod self_report;
 pub mod settings;
 mod timings;
@@ -231,6 +233,16 @@ async fn start_gossip(
         handle.clone(),
         config.datacenter.clone(),
         config.bootstrap_expect,
+        log.clone(),
+    ));
+    let local = reconcile_plan::Local {
+        datacenter: config.datacenter.clone(),
+        node_name: config.node_name.clone(),
+    };
+    env.spawn(reconcile::run(
+        serf.clone(),
+        handle.clone(),
+        local,
         log.clone(),
     ));
     Ok(Some(serf))

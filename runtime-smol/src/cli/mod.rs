@@ -2,6 +2,7 @@
 //! `flag` package): `-flag=v`, `-flag v`, `--flag`.
 
 pub mod agent;
+pub mod catalog;
 pub mod columnize;
 pub mod command;
 pub mod flags;
@@ -28,6 +29,7 @@ fn top_usage() -> String {
     "Usage: synod [--version] [--help] <command> [<args>]\n\n\
      Available commands are:\n    \
      agent        Runs a synod agent\n    \
+     catalog      Interact with the catalog\n    \
      force-leave  Forces a member of the cluster to enter the \"left\" state\n    \
      join         Tell the local agent to join a cluster\n    \
      keygen       Generates a new encryption key\n    \
@@ -72,6 +74,7 @@ pub fn run(args: &[String]) -> i32 {
         }
         "agent" => run_agent(rest),
         "kv" => with_ui(|ui| kv::run(rest, ui)),
+        "catalog" => with_ui(|ui| catalog::run(rest, ui)),
         "operator" => with_ui(|ui| operator::run(rest, ui)),
         "members" => with_ui(|ui| members::run(rest, ui)),
         "join" => with_ui(|ui| join::run(rest, ui)),

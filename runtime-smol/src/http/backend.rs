@@ -86,6 +86,12 @@ pub trait Backend: Send + Sync + 'static {
         let _ = (node, prune);
         std::future::ready(Err(NO_GOSSIP.to_owned()))
     }
+
+    /// Datacenters other than this one known over the WAN (`/v1/catalog/datacenters`). The
+    /// default is for backends without a WAN pool.
+    fn wan_datacenters(&self) -> impl Future<Output = Vec<String>> + Send {
+        std::future::ready(Vec::new())
+    }
 }
 
 /// What the gossip endpoints answer on a backend that runs no gossip.

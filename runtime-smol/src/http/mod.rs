@@ -10,7 +10,7 @@
 //!
 //! Endpoints so far: `/v1/kv/<key>` (GET, PUT, DELETE), `/v1/status/{leader,peers}` (GET),
 //! `/v1/agent/self` (GET), `/v1/operator/raft/configuration` (GET) and
-//! `/v1/operator/raft/peer` (DELETE).
+//! `/v1/operator/raft/peer` (DELETE), `/v1/catalog/*` and `/v1/health/*`.
 //! Handlers for new endpoints go in their own module, registered in [`router`]; request bodies
 //! decode with [`json::decode_case_insensitive`] and answers encode with [`json::encode`].
 
@@ -18,10 +18,15 @@ pub mod agent_members;
 pub mod agent_self;
 pub mod backend;
 pub mod blocking;
+pub mod catalog;
+pub mod catalog_body;
+pub mod catalog_json;
+pub mod catalog_read;
 pub mod client_slots;
 pub mod connection;
 pub mod date;
 pub mod errors;
+pub mod health;
 pub mod json;
 pub mod kv;
 pub mod memory_backend;

@@ -6,7 +6,7 @@ use synod_core::api::http::{Method, Request, Response};
 use super::backend::Backend;
 use super::errors::HttpError;
 use super::server::Shared;
-use super::{agent_members, agent_self, kv, operator, status};
+use super::{agent_members, agent_self, catalog, health, kv, operator, status};
 
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +31,10 @@ enum Endpoint<'a> {
     AgentLeave,
     /// `/v1/agent/force-leave/<node>`.
     AgentForceLeave(&'a str),
+    /// `/v1/catalog/*`.
+    Catalog(catalog::Route<'a>),
+    /// `/v1/health/*`.
+    Health(health::Route<'a>),
 }
 
 impl<'a> Endpoint<'a> {
@@ -43,6 +47,12 @@ impl<'a> Endpoint<'a> {
         }
         if let Some(node) = path.strip_prefix("/v1/agent/force-leave/") {
             return Some(Endpoint::AgentForceLeave(node));
+        }
+        if let Some(route) = catalog::Route::of(path) {
+            return Some(Endpoint::Catalog(route));
+        }
+        if let Some(route) = health::Route::of(path) {
+            return Some(Endpoint::Health(route));
         }
         match path {
             "/v1/status/leader" => Some(Endpoint::StatusLeader),
@@ -67,6 +77,8 @@ impl<'a> Endpoint<'a> {
             Endpoint::AgentJoin(_) | Endpoint::AgentLeave | Endpoint::AgentForceLeave(_) => {
                 agent_members::PUT_METHODS
             }
+            Endpoint::Catalog(route) => route.methods(),
+            Endpoint::Health(_) => health::METHODS,
         }
     }
 }
@@ -142,6 +154,8 @@ async fn dispatch<B: Backend>(
         Endpoint::AgentJoin(addr) => agent_members::join(shared, request, addr).await,
         Endpoint::AgentLeave => agent_members::leave(shared, request).await,
         Endpoint::AgentForceLeave(node) => agent_members::force_leave(shared, request, node).await,
+        Endpoint::Catalog(route) => catalog::handle(shared, request, route).await,
+        Endpoint::Health(route) => health::handle(shared, request, route).await,
     }
 }
 
