@@ -229,3 +229,35 @@ fn a_failing_instance_disappears_and_returns_when_it_passes_again() {
         ]
     );
 }
+
+#[test]
+fn a_config_files_domains_and_ttls_shape_the_answers() {
+    let dir = cli_support::temp_dir("dns-config");
+    let file = dir.join("dns.json");
+    std::fs::write(
+        &file,
+        r#"{"domain": "example.", "alt_domain": "alt.",
+            "dns_config": {"node_ttl": "30s", "service_ttl": {"*": "5s", "db": "7s"},
+                           "allow_stale": false, "max_stale": "10s"}}"#,
+    )
+    .expect("write the config file");
+    let agent = DevAgent::start(&[&format!("-config-file={}", file.display())]);
+    register_web(&agent);
+    let q = query("web.service.example", TYPE::A, None);
+    let bytes = agent.udp_until(&q, SOON, |r| r.answers.len() == 2);
+    assert_eq!(
+        lines(&parse(&bytes).answers),
+        [
+            "web.service.example. 5 A 10.0.0.1",
+            "web.service.example. 5 A 10.0.0.2"
+        ]
+    );
+    let bytes = udp(agent.dns, &query("node1.node.alt", TYPE::A, None));
+    assert_eq!(
+        lines(&parse(&bytes).answers),
+        ["node1.node.alt. 30 A 10.0.0.1"]
+    );
+    // `consul` is no longer ours, and there are no recursors.
+    let bytes = udp(agent.dns, &query("web.service.consul", TYPE::A, None));
+    assert_reply(&parse(&bytes), RCODE::Refused, false);
+}

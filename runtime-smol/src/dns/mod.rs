@@ -11,12 +11,14 @@ mod options;
 mod recursor;
 mod responder;
 mod settings;
+mod staleness;
 mod tcp;
 mod udp;
 
 pub use options::{DEFAULT_MAX_STALE, DEFAULT_RECURSOR_TIMEOUT, DnsOptions};
 pub use responder::StateSource;
 pub use settings::{DnsSettings, SoaSettings};
+pub use staleness::Freshness;
 pub use tcp::TcpLimits;
 
 use std::io;
@@ -88,6 +90,10 @@ impl DnsServer {
             datacenter: config.datacenter,
             node_name: config.node_name,
             node_addr: config.node_addr,
+            staleness: staleness::Staleness {
+                allow_stale: options.allow_stale,
+                max_stale: options.max_stale,
+            },
         });
         let recursors = (!options.recursors.is_empty())
             .then(|| Recursors::new(options.recursors.clone(), options.recursor_timeout));

@@ -2,22 +2,64 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use futures_lite::future;
 use synod_core::api::dns::{self, DnsConfig, LocalNode, Outcome, StateView, Transport};
+use synod_core::raft::Role;
 use synod_core::rand::Rng;
 use synod_core::state::State;
 
+use super::staleness::{CATCH_UP, Freshness, Staleness, Verdict};
 use crate::shell::NodeHandle;
 
 /// Where the state DNS answers from comes from.
 pub trait StateSource: Send + Sync + 'static {
     /// The state to answer the next query from (the latest the node published).
     fn state(&self) -> Arc<State>;
+
+    /// How fresh that state is. A fixed state is as fresh as a leader's.
+    fn freshness(&self) -> Freshness {
+        Freshness {
+            leader: true,
+            last_contact: Some(Duration::ZERO),
+            behind: false,
+        }
+    }
+
+    /// Waits up to `limit` until everything this node knows to be committed is applied;
+    /// false when it is still behind.
+    fn catch_up(&self, _limit: Duration) -> bool {
+        true
+    }
 }
 
 impl StateSource for NodeHandle {
     fn state(&self) -> Arc<State> {
         self.view()
+    }
+
+    fn freshness(&self) -> Freshness {
+        let status = self.status();
+        Freshness {
+            leader: status.role == Role::Leader,
+            last_contact: status.leader.and(status.last_contact),
+            behind: status.applied < status.commit,
+        }
+    }
+
+    fn catch_up(&self, limit: Duration) -> bool {
+        let commit = self.status().commit;
+        smol::block_on(future::or(
+            async {
+                self.applied_past(commit.prev()).await;
+                true
+            },
+            async {
+                smol::Timer::after(limit).await;
+                false
+            },
+        ))
     }
 }
 
@@ -35,6 +77,7 @@ pub(crate) struct Zone {
     pub(crate) datacenter: String,
     pub(crate) node_name: String,
     pub(crate) node_addr: IpAddr,
+    pub(crate) staleness: Staleness,
 }
 
 /// One thread's answerer, with its own generator for shuffling answers.
@@ -54,6 +97,16 @@ impl Responder {
     /// What to do with `query`, answered from the state as last published.
     pub(crate) fn answer(&mut self, query: &[u8], transport: Transport) -> Outcome {
         let zone = &*self.zone;
+        if !zone.staleness.unbounded() {
+            let fresh = match zone.staleness.verdict(zone.source.freshness()) {
+                Verdict::Answer => true,
+                Verdict::CatchUp => zone.source.catch_up(CATCH_UP),
+                Verdict::Refuse => false,
+            };
+            if !fresh {
+                return dns::server_failure(query, &zone.config, transport);
+            }
+        }
         let state = zone.source.state();
         let local = LocalNode {
             name: &zone.node_name,

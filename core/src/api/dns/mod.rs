@@ -79,16 +79,9 @@ pub fn answer(
     rng: &mut Rng,
 ) -> Outcome {
     let recursion = config.recursors_configured;
-    let query = match query::decode(query) {
+    let query = match decode(query, recursion) {
         Ok(query) => query,
-        Err(Reject::Drop) => return Outcome::Drop,
-        Err(Reject::Malformed(header)) => {
-            return Outcome::Reply(encode::header_only(header, RCODE::FormatError, recursion));
-        }
-        Err(Reject::NotImplemented(header)) => {
-            let reply = encode::header_only(header, RCODE::NotImplemented, recursion);
-            return Outcome::Reply(reply);
-        }
+        Err(outcome) => return outcome,
     };
     let reply = |plan: &Plan| encode::reply(&query, plan, config, transport);
     if query.edns.is_some_and(|e| e.version > 0) {
@@ -101,5 +94,37 @@ pub fn answer(
             servfail: reply(&Plan::bare(RCODE::ServerFailure, false)),
         }),
         None => Outcome::Reply(reply(&Plan::bare(RCODE::Refused, false))),
+    }
+}
+
+/// SERVFAIL for `query`: the runtime has no view fresh enough to answer from (no leader heard
+/// from within `max_stale`). Malformed queries get what [`answer`] would give them.
+pub fn server_failure(query: &[u8], config: &DnsConfig, transport: Transport) -> Outcome {
+    match decode(query, config.recursors_configured) {
+        Ok(query) => Outcome::Reply(encode::reply(
+            &query,
+            &Plan::bare(RCODE::ServerFailure, false),
+            config,
+            transport,
+        )),
+        Err(outcome) => outcome,
+    }
+}
+
+/// The query, or what to do with bytes that are not one we can answer.
+fn decode(query: &[u8], recursion: bool) -> Result<query::Query<'_>, Outcome> {
+    match query::decode(query) {
+        Ok(query) => Ok(query),
+        Err(Reject::Drop) => Err(Outcome::Drop),
+        Err(Reject::Malformed(header)) => Err(Outcome::Reply(encode::header_only(
+            header,
+            RCODE::FormatError,
+            recursion,
+        ))),
+        Err(Reject::NotImplemented(header)) => Err(Outcome::Reply(encode::header_only(
+            header,
+            RCODE::NotImplemented,
+            recursion,
+        ))),
     }
 }

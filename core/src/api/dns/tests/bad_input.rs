@@ -179,3 +179,28 @@ fn answer_sections_in_a_query_are_skipped() {
     );
     let _ = TYPE::A;
 }
+
+#[test]
+fn server_failure_echoes_the_question_and_malformed_queries_still_get_formerr() {
+    let query = raw(0x0100, [1, 0, 0, 0], &question(1));
+    let Outcome::Reply(bytes) = server_failure(&query, &DnsConfig::default(), UDP) else {
+        panic!("a reply");
+    };
+    let reply = parse(&bytes);
+    assert_header(&reply, RCODE::ServerFailure, false);
+    assert!(reply.answers.is_empty() && reply.name_servers.is_empty());
+    let mut truncated = question(1);
+    truncated.truncate(truncated.len() - 3);
+    assert_eq!(
+        server_failure(
+            &raw(0x0100, [1, 0, 0, 0], &truncated),
+            &DnsConfig::default(),
+            UDP
+        ),
+        header_only_reply(1, 0x01)
+    );
+    assert_eq!(
+        server_failure(&[1, 2, 3], &DnsConfig::default(), UDP),
+        Outcome::Drop
+    );
+}
