@@ -13,7 +13,7 @@ QUERIES=$PEERS/dns/queries.txt
 export PEERS_DIR=${PEERS_DIR:-$PWD/target/peers}
 WORK=$PEERS_DIR/dns-bench
 rm -rf "$WORK"; mkdir -p "$WORK"
-HTTP_PORT=${HTTP_PORT:-18500}
+HTTP_PORT=${HTTP_PORT:-18650}
 DNS_PORT=${DNS_PORT:-8600}
 NSD_PORT=15353
 
@@ -28,11 +28,15 @@ cleanup() {
 trap cleanup EXIT
 
 ./target/release/synod agent -dev -node bench -log-level warn -http-port "$HTTP_PORT" \
-  -dns-port "$DNS_PORT" -server-port 18300 -serf-lan-port 18301 >"$WORK/synod.log" 2>&1 &
+  -dns-port "$DNS_PORT" -server-port 18630 -serf-lan-port 18631 >"$WORK/synod.log" 2>&1 &
 SYNOD_PID=$!
+leader=
 for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$HTTP_PORT/v1/status/leader" | grep -q : && break; sleep 0.1
+  leader=$(curl -sf "http://127.0.0.1:$HTTP_PORT/v1/status/leader" || true)
+  case "$leader" in *:*) break ;; esac
+  sleep 0.1
 done
+case "$leader" in *:*) ;; *) echo "synod did not start; its log:" >&2; cat "$WORK/synod.log" >&2; exit 1 ;; esac
 bash tests/bench/dns-register.sh "127.0.0.1:$HTTP_PORT"
 bash "$PEERS/dns/nsd.sh" start
 sleep 1

@@ -15,6 +15,9 @@ mod staleness;
 mod tcp;
 mod udp;
 
+#[cfg(test)]
+mod tests;
+
 pub use options::{DEFAULT_MAX_STALE, DEFAULT_RECURSOR_TIMEOUT, DnsOptions};
 pub use responder::StateSource;
 pub use settings::{DnsSettings, SoaSettings};
