@@ -54,9 +54,10 @@ measure() { # name port -> "qps lost p50_ms p99_ms"
   echo "$out" >"$WORK/dnsperf.$1.txt"
   qps=$(echo "$out" | sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p')
   lost=$(echo "$out" | sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p')
-  # Latency: a shorter verbose pass, one line per query with its latency in seconds.
-  lat=$(dnsperf -s 127.0.0.1 -p "$2" -d "$QUERIES" -c 4 -T 1 -q 100 -l 3 -v 2>/dev/null \
-    | awk '/^>/ {print $NF}' | sort -g \
+  # Latency: a shorter verbose pass, one line per query with its latency in seconds, written
+  # to a file and sorted afterwards so no filter competes with the servers for CPU meanwhile.
+  dnsperf -s 127.0.0.1 -p "$2" -d "$QUERIES" -c 4 -T 1 -q 100 -l 3 -v >"$WORK/verbose.$1.txt" 2>/dev/null
+  lat=$(awk '/^>/ {print $NF}' "$WORK/verbose.$1.txt" | sort -g \
     | awk '{v[NR]=$1} END { if (NR == 0) { print "n/a n/a"; exit }
         i50=int(NR*0.50); if (i50<1) i50=1; i99=int(NR*0.99); if (i99<1) i99=1;
         printf "%.3f %.3f", v[i50]*1000, v[i99]*1000 }')

@@ -16,6 +16,9 @@ use super::recursor::Recursors;
 use super::responder::{Responder, Zone};
 use crate::shell::log::Log;
 
+/// Pause after a failed `accept`.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
 /// Limits on TCP clients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcpLimits {
@@ -51,7 +54,11 @@ pub(crate) fn accept(listener: TcpListener, context: Arc<TcpContext>) {
         if context.stop.load(Ordering::Acquire) {
             return;
         }
-        let Ok(stream) = stream else { continue };
+        let Ok(stream) = stream else {
+            // Out of descriptors, most likely: back off instead of spinning on the error.
+            thread::sleep(ACCEPT_BACKOFF);
+            continue;
+        };
         if context.open.fetch_add(1, Ordering::AcqRel) >= context.limits.max_connections {
             context.open.fetch_sub(1, Ordering::AcqRel);
             continue; // dropping the stream closes it

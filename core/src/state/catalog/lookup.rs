@@ -72,12 +72,15 @@ impl Lookups {
     }
 }
 
-/// `name` lower-cased, borrowed when it already is (DNS asks in lower case).
+/// `name` lower-cased, borrowed when it is lower-case ASCII already (DNS asks in lower case).
 fn fold(name: &str) -> Cow<'_, str> {
-    if name.chars().any(char::is_uppercase) {
-        Cow::Owned(name.to_lowercase())
-    } else {
+    if name
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
         Cow::Borrowed(name)
+    } else {
+        Cow::Owned(name.to_lowercase())
     }
 }
 
