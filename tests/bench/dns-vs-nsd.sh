@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side DNS benchmark: synod (-dev, :8600) and NSD (../shared/peers/dns/nsd.sh, :15353)
+# Side-by-side DNS benchmark: synod (-dev, :8600, one serving thread per core) and NSD
+# (../shared/peers/dns/nsd.sh, :15353, its server-count 1)
 # serving the same records, the same dnsperf load (-c 4 -T 1 -q 100) in the same run.
 #   tests/bench/dns-vs-nsd.sh [SECONDS]       (default 10 per server)
 # Needs: dnsperf, nsd, curl (apt-get install -y dnsperf nsd curl).

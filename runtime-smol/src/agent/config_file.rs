@@ -342,6 +342,23 @@ mod tests {
     }
 
     #[test]
+    fn dns_keys_are_read_and_their_unknown_subkeys_refused() {
+        let s = parse(
+            r#"{"domain": "example.", "recursors": ["8.8.8.8"],
+                "dns_config": {"only_passing": true, "soa": {"min_ttl": 5}}}"#,
+        )
+        .expect("valid");
+        assert_eq!(s.dns.domain.as_deref(), Some("example."));
+        assert_eq!(s.dns.recursors, ["8.8.8.8"]);
+        assert_eq!(s.dns.only_passing, Some(true));
+        assert_eq!(s.dns.soa.min_ttl, Some(5));
+        assert_eq!(
+            parse(r#"{"dns_config": {"ttl": "1s"}}"#),
+            Err(r#"unknown key "dns_config.ttl""#.into())
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_refused_with_their_dotted_path() {
         assert_eq!(
             parse(r#"{"prots": {}}"#),

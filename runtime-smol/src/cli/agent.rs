@@ -258,6 +258,30 @@ mod tests {
     }
 
     #[test]
+    fn dns_flags_set_the_domains_and_repeat_for_recursors() {
+        let config = parse_agent_args(&args(&[
+            "-dev",
+            "-domain=example.",
+            "-alt-domain",
+            "alt.",
+            "-recursor=8.8.8.8",
+            "-recursor=127.0.0.1:5353",
+        ]))
+        .expect("valid");
+        assert_eq!(config.dns.answer.domain, "example.");
+        assert_eq!(config.dns.answer.alt_domain.as_deref(), Some("alt."));
+        let recursors: Vec<String> = config.dns.recursors.iter().map(|r| r.to_string()).collect();
+        assert_eq!(recursors, ["8.8.8.8:53", "127.0.0.1:5353"]);
+        assert_eq!(
+            parse_agent_args(&args(&["-dev", "-recursor=resolver"])),
+            Err(AgentArgsError::Config(
+                r#"Invalid recursor address "resolver": expected an IP, optionally with a port"#
+                    .into()
+            ))
+        );
+    }
+
+    #[test]
     fn dev_mode_is_a_bootstrapped_loopback_server_without_data_dir() {
         let config = parse_agent_args(&args(&["-dev"])).expect("valid");
         assert!(config.dev && config.server && config.bootstrap);
