@@ -307,3 +307,184 @@ fn nodes_whose_address_is_not_an_ip_are_not_answered() {
     assert_eq!(view.node("n1"), None);
     assert_eq!(view.service_instances("web", None), []);
 }
+
+/// Model-based: after every step of a random register/deregister history (names that differ
+/// only in case, shared and non-IP addresses, moving services), the adapter's indexed lookups
+/// agree with full scans of the catalog's tables.
+mod model {
+    use proptest::prelude::*;
+    use std::net::IpAddr;
+
+    use super::{LOCAL, check, node, service};
+    use crate::api::dns::{CatalogView, Health, StateView};
+    use crate::state::catalog::Catalog;
+    use crate::state::catalog::types::{
+        CatalogCommand, Check, Deregistration, HealthStatus, Registration,
+    };
+    use crate::state::{Command, State};
+
+    const ADDRS: [&str; 3] = ["10.0.0.1", "10.0.0.2", "10.0.9.1"];
+
+    fn status() -> impl Strategy<Value = HealthStatus> {
+        prop_oneof![
+            Just(HealthStatus::Passing),
+            Just(HealthStatus::Warning),
+            Just(HealthStatus::Critical),
+            Just(HealthStatus::Maintenance),
+        ]
+    }
+
+    fn command() -> impl Strategy<Value = CatalogCommand> {
+        let svc = (
+            prop_oneof![Just("s1"), Just("s2")],
+            prop_oneof![Just("web"), Just("Web"), Just("db")],
+            prop_oneof![
+                Just(""),
+                Just("10.0.9.1"),
+                Just("10.0.0.1"),
+                Just("svc.host")
+            ],
+            proptest::collection::vec(prop_oneof![Just("x"), Just("X"), Just("y")], 0..3),
+            0u16..3,
+        )
+            .prop_map(|(id, name, addr, tags, port)| {
+                let mut s = service(id, name, addr, &tags);
+                s.port = port;
+                s
+            });
+        let checks = proptest::collection::vec(
+            (
+                prop_oneof![Just("c1"), Just("c2")],
+                prop_oneof![Just(""), Just("s1"), Just("s2")],
+                status(),
+            ),
+            0..3,
+        );
+        let register = (
+            prop_oneof![Just("a"), Just("A"), Just("b")],
+            prop_oneof![Just("10.0.0.1"), Just("10.0.0.2"), Just("node.host")],
+            proptest::option::of(svc),
+            checks,
+        )
+            .prop_map(|(name, addr, service, checks)| {
+                let checks: Vec<Check> = checks
+                    .into_iter()
+                    .map(|(id, sid, st)| check(id, st, sid))
+                    .collect();
+                CatalogCommand::Register(Box::new(Registration {
+                    node: node(name, addr),
+                    skip_node_update: false,
+                    service,
+                    checks,
+                }))
+            });
+        let deregister = (
+            prop_oneof![Just("a"), Just("A"), Just("b")],
+            proptest::option::of(prop_oneof![Just("s1"), Just("s2")]),
+        )
+            .prop_map(|(name, sid)| {
+                CatalogCommand::Deregister(Deregistration {
+                    node: name.into(),
+                    service_id: sid.map(Into::into),
+                    check_id: None,
+                })
+            });
+        prop_oneof![4 => register, 1 => deregister]
+    }
+
+    fn ip(addr: &str) -> Option<IpAddr> {
+        addr.parse().ok()
+    }
+
+    /// The node DNS finds for `name` by scanning: an exact match, else the first by name that
+    /// matches ignoring case; answered only when its address is an IP.
+    fn scan_node(c: &Catalog, name: &str) -> Option<String> {
+        let found = c
+            .nodes()
+            .find(|n| n.item.node == name)
+            .or_else(|| c.nodes().find(|n| n.item.node.eq_ignore_ascii_case(name)))?;
+        ip(&found.item.address).map(|_| found.item.node.clone())
+    }
+
+    fn worst(c: &Catalog, node: &str, service_id: &str) -> Health {
+        c.checks()
+            .filter(|k| k.item.node == node)
+            .filter(|k| k.item.service_id.is_empty() || k.item.service_id == service_id)
+            .map(|k| match k.item.status {
+                HealthStatus::Passing => Health::Passing,
+                HealthStatus::Warning => Health::Warning,
+                _ => Health::Critical,
+            })
+            .max()
+            .unwrap_or(Health::Passing)
+    }
+
+    type Row = (String, u16, Option<IpAddr>, Health);
+
+    fn scan_instances(c: &Catalog, name: &str, tag: Option<&str>) -> Vec<Row> {
+        let mut rows: Vec<Row> = c
+            .services()
+            .filter(|(_, s)| s.item.service.eq_ignore_ascii_case(name))
+            .filter(|(_, s)| {
+                tag.is_none_or(|t| s.item.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+            })
+            .filter_map(|(n, s)| {
+                let owner = c.nodes().find(|row| row.item.node == n)?;
+                ip(&owner.item.address)?;
+                Some((
+                    n.to_string(),
+                    s.item.port,
+                    ip(&s.item.address),
+                    worst(c, n, &s.item.id),
+                ))
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    fn view_instances(v: &StateView<'_>, name: &str, tag: Option<&str>) -> Vec<Row> {
+        let mut rows: Vec<Row> = v
+            .service_instances(name, tag)
+            .iter()
+            .map(|i| (i.node.name.to_string(), i.port, i.service_addr, i.health))
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn indexed_lookups_agree_with_full_scans(steps in proptest::collection::vec(command(), 1..25)) {
+            let mut state = State::new();
+            for (i, cmd) in steps.iter().enumerate() {
+                state.apply(i as u64 + 2, &Command::Catalog(cmd.clone()));
+                let c = state.catalog();
+                let v = StateView::new(&state, "dc1", LOCAL);
+                for name in ["a", "A", "b", "c"] {
+                    let lower = name.to_ascii_lowercase();
+                    prop_assert_eq!(v.node(&lower).map(|n| n.name.to_string()), scan_node(c, &lower));
+                }
+                for addr in ADDRS.iter().filter_map(|a| ip(a)) {
+                    let by_node = c.nodes().find(|n| ip(&n.item.address) == Some(addr));
+                    prop_assert_eq!(
+                        v.node_by_addr(addr).map(|n| n.name.to_string()),
+                        by_node.map(|n| n.item.node.clone())
+                    );
+                    let by_service = c.services().find(|(_, s)| ip(&s.item.address) == Some(addr));
+                    prop_assert_eq!(
+                        v.service_by_addr(addr).map(str::to_string),
+                        by_service.map(|(_, s)| s.item.service.clone())
+                    );
+                }
+                for name in ["web", "db", "nope"] {
+                    for tag in [None, Some("x"), Some("y")] {
+                        prop_assert_eq!(view_instances(&v, name, tag), scan_instances(c, name, tag), "{} {:?} after {:?}", name, tag, cmd);
+                    }
+                }
+            }
+        }
+    }
+}
