@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_lite::future;
-use synod_core::api::dns::{self, DnsConfig, LocalNode, Outcome, StateView, Transport};
+use synod_core::api::dns::{self, DnsConfig, LocalNode, Outcome, StateView, Transport, Written};
 use synod_core::raft::Role;
 use synod_core::rand::Rng;
 use synod_core::state::State;
@@ -94,8 +94,14 @@ impl Responder {
         }
     }
 
-    /// What to do with `query`, answered from the state as last published.
-    pub(crate) fn answer(&mut self, query: &[u8], transport: Transport) -> Outcome {
+    /// Answers `query` from the state as last published, writing the reply (or, for a name
+    /// to forward, the SERVFAIL to fall back on) over `out`.
+    pub(crate) fn answer(
+        &mut self,
+        query: &[u8],
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> Written {
         let zone = &*self.zone;
         if !zone.staleness.unbounded() {
             let fresh = match zone.staleness.verdict(zone.source.freshness()) {
@@ -104,7 +110,13 @@ impl Responder {
                 Verdict::Refuse => false,
             };
             if !fresh {
-                return dns::server_failure(query, &zone.config, transport);
+                return match dns::server_failure(query, &zone.config, transport) {
+                    Outcome::Reply(reply) => {
+                        *out = reply;
+                        Written::Reply
+                    }
+                    Outcome::Forward(_) | Outcome::Drop => Written::Drop,
+                };
             }
         }
         let state = zone.source.state();
@@ -113,6 +125,6 @@ impl Responder {
             addr: zone.node_addr,
         };
         let view = StateView::new(&state, &zone.datacenter, local);
-        dns::answer(query, &view, &zone.config, transport, &mut self.rng)
+        dns::answer_into(query, &view, &zone.config, transport, &mut self.rng, out)
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use synod_core::api::dns::{Outcome, Transport};
+use synod_core::api::dns::{Transport, Written};
 
 use super::forward::log_failures;
 use super::recursor::Recursors;
@@ -86,30 +86,33 @@ fn serve(stream: TcpStream, ctx: &TcpContext) -> io::Result<()> {
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     let mut query = Vec::new();
-    let mut out = Vec::new();
+    let mut reply = Vec::new();
+    let mut framed = Vec::new();
     loop {
         let mut prefix = [0u8; 2];
         reader.read_exact(&mut prefix)?;
         query.resize(usize::from(u16::from_be_bytes(prefix)), 0);
         reader.read_exact(&mut query)?;
-        let reply = match responder.answer(&query, Transport::Tcp) {
-            Outcome::Reply(reply) => reply,
-            Outcome::Forward(forward) => match &ctx.recursors {
-                Some(recursors) => recursors.resolve(&query, true).unwrap_or_else(|failures| {
-                    log_failures(&ctx.log, &failures);
-                    forward.servfail
-                }),
-                None => forward.servfail,
-            },
+        match responder.answer(&query, Transport::Tcp, &mut reply) {
+            Written::Reply => {}
+            Written::Forward => {
+                if let Some(recursors) = &ctx.recursors {
+                    match recursors.resolve(&query, true) {
+                        Ok(answer) => reply = answer,
+                        // `reply` holds the SERVFAIL to fall back on.
+                        Err(failures) => log_failures(&ctx.log, &failures),
+                    }
+                }
+            }
             // Not a query we can answer at all: the stream may be out of sync, so close it.
-            Outcome::Drop => return Ok(()),
-        };
+            Written::Drop => return Ok(()),
+        }
         let Ok(len) = u16::try_from(reply.len()) else {
             return Ok(());
         };
-        out.clear();
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&reply);
-        writer.write_all(&out)?;
+        framed.clear();
+        framed.extend_from_slice(&len.to_be_bytes());
+        framed.extend_from_slice(&reply);
+        writer.write_all(&framed)?;
     }
 }

@@ -4,7 +4,7 @@ use std::net::UdpSocket;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use synod_core::api::dns::{Outcome, Transport};
+use synod_core::api::dns::{Transport, Written};
 
 use super::forward::{Forwarder, Job};
 use super::responder::Responder;
@@ -21,6 +21,8 @@ pub(crate) fn serve(
     stop: Arc<AtomicBool>,
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
+    // One reply buffer for the thread's lifetime: answers are written over it.
+    let mut reply = Vec::with_capacity(usize::from(u16::MAX));
     loop {
         let received = socket.recv_from(&mut buf);
         if stop.load(Ordering::Acquire) {
@@ -29,22 +31,22 @@ pub(crate) fn serve(
         // Errors on an unconnected UDP socket are transient (e.g. a signal); keep serving.
         let Ok((len, peer)) = received else { continue };
         let query = &buf[..len];
-        match responder.answer(query, transport) {
-            Outcome::Reply(reply) => {
+        match responder.answer(query, transport, &mut reply) {
+            Written::Reply => {
                 let _ = socket.send_to(&reply, peer);
             }
-            Outcome::Forward(forward) => match &forwarder {
+            Written::Forward => match &forwarder {
                 Some(forwarder) => forwarder.submit(Job {
                     query: query.to_vec(),
-                    servfail: forward.servfail,
+                    servfail: reply.clone(),
                     socket: socket.clone(),
                     peer,
                 }),
                 None => {
-                    let _ = socket.send_to(&forward.servfail, peer);
+                    let _ = socket.send_to(&reply, peer);
                 }
             },
-            Outcome::Drop => {}
+            Written::Drop => {}
         }
     }
 }

@@ -204,3 +204,36 @@ fn server_failure_echoes_the_question_and_malformed_queries_still_get_formerr() 
         Outcome::Drop
     );
 }
+
+#[test]
+fn answer_into_writes_over_its_buffer_exactly_what_answer_returns() {
+    let recursing = DnsConfig {
+        recursors_configured: true,
+        ..DnsConfig::default()
+    };
+    let cases: [(Vec<u8>, &DnsConfig, Written); 4] = [
+        (
+            query("node1.node.consul", TYPE::A),
+            &DnsConfig::default(),
+            Written::Reply,
+        ),
+        (query("example.org", TYPE::A), &recursing, Written::Forward),
+        (
+            raw(0x0100, [2, 0, 0, 0], &question(1)),
+            &DnsConfig::default(),
+            Written::Reply,
+        ),
+        (vec![1, 2, 3], &DnsConfig::default(), Written::Drop),
+    ];
+    let mut out = vec![0xAA; 600];
+    for (bytes, config, expected) in cases {
+        let written = answer_into(&bytes, &catalog(), config, UDP, &mut Rng::new(1), &mut out);
+        assert_eq!(written, expected);
+        let whole = answer(&bytes, &catalog(), config, UDP, &mut Rng::new(1));
+        match whole {
+            Outcome::Reply(reply) => assert_eq!(out, reply),
+            Outcome::Forward(forward) => assert_eq!(out, forward.servfail),
+            Outcome::Drop => assert!(out.is_empty()),
+        }
+    }
+}

@@ -16,7 +16,7 @@ use simple_dns::{CLASS, Packet, PacketFlag, QTYPE, Question, RCODE, ResourceReco
 
 use super::{
     CatalogView, DnsConfig, Health, MemoryCatalog, MemoryInstance, Outcome, Transport, Weights,
-    answer, server_failure,
+    Written, answer, answer_into, server_failure,
 };
 use crate::rand::Rng;
 
