@@ -3,6 +3,7 @@
 pub mod agent;
 mod calendar;
 pub mod cli;
+pub mod dns;
 pub mod http;
 pub mod rpc;
 pub mod serf;

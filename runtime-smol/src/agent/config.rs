@@ -85,6 +85,8 @@ pub struct AgentConfig {
     pub acl: Option<serde_json::Value>,
     /// Service and check definitions from config files, validated.
     pub definitions: Definitions,
+    /// DNS domains, TTLs, recursors and staleness.
+    pub dns: crate::dns::DnsOptions,
 }
 
 impl AgentConfig {
@@ -161,6 +163,7 @@ impl AgentConfig {
                 .unwrap_or(DEFAULT_HTTP_MAX_CONNS_PER_CLIENT),
             acl: s.acl,
             definitions,
+            dns: crate::dns::DnsOptions::from_settings(s.dns)?,
         };
         config.validate()?;
         Ok(config)

@@ -140,6 +140,7 @@ pub fn parse(text: &str) -> Result<Settings, String> {
                 v.objects()?;
                 has_definitions = true;
             }
+            _ if s.dns.parse_key(key, value)? => {}
             _ => return Err(unknown(key)),
         }
     }
@@ -244,33 +245,33 @@ fn unknown(key: &str) -> String {
 }
 
 /// One key and its value, with typed readers whose errors name the key.
-struct Field<'a> {
-    key: &'a str,
-    value: &'a Value,
+pub(crate) struct Field<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) value: &'a Value,
 }
 
 impl Field<'_> {
-    fn invalid(&self, expected: &str) -> String {
+    pub(crate) fn invalid(&self, expected: &str) -> String {
         format!(
             "invalid value for {:?}: expected {expected}, got {}",
             self.key, self.value
         )
     }
 
-    fn bool(&self) -> Result<bool, String> {
+    pub(crate) fn bool(&self) -> Result<bool, String> {
         self.value
             .as_bool()
             .ok_or_else(|| self.invalid("a boolean"))
     }
 
-    fn string(&self) -> Result<String, String> {
+    pub(crate) fn string(&self) -> Result<String, String> {
         self.value
             .as_str()
             .map(str::to_string)
             .ok_or_else(|| self.invalid("a string"))
     }
 
-    fn int_in(&self, min: i64, max: i64) -> Result<i64, String> {
+    pub(crate) fn int_in(&self, min: i64, max: i64) -> Result<i64, String> {
         self.value
             .as_i64()
             .filter(|n| (min..=max).contains(n))
@@ -296,7 +297,7 @@ impl Field<'_> {
             .ok_or_else(|| self.invalid("one of trace, debug, info, warn, error"))
     }
 
-    fn strings(&self) -> Result<Vec<String>, String> {
+    pub(crate) fn strings(&self) -> Result<Vec<String>, String> {
         let items = self
             .value
             .as_array()
@@ -308,7 +309,7 @@ impl Field<'_> {
             .ok_or_else(|| self.invalid("a list of strings"))
     }
 
-    fn object(&self) -> Result<&Map<String, Value>, String> {
+    pub(crate) fn object(&self) -> Result<&Map<String, Value>, String> {
         self.value
             .as_object()
             .ok_or_else(|| self.invalid("an object"))
@@ -384,6 +385,23 @@ mod tests {
         assert_eq!(s.definitions.len(), 1);
         assert_eq!(s.definitions[0].definitions.services.len(), 1);
         assert_eq!(s.definitions[0].definitions.checks.len(), 1);
+    }
+
+    #[test]
+    fn dns_keys_are_read_and_their_unknown_subkeys_refused() {
+        let s = parse(
+            r#"{"domain": "example.", "recursors": ["8.8.8.8"],
+                "dns_config": {"only_passing": true, "soa": {"min_ttl": 5}}}"#,
+        )
+        .expect("valid");
+        assert_eq!(s.dns.domain.as_deref(), Some("example."));
+        assert_eq!(s.dns.recursors, ["8.8.8.8"]);
+        assert_eq!(s.dns.only_passing, Some(true));
+        assert_eq!(s.dns.soa.min_ttl, Some(5));
+        assert_eq!(
+            parse(r#"{"dns_config": {"ttl": "1s"}}"#),
+            Err(r#"unknown key "dns_config.ttl""#.into())
+        );
     }
 
     #[test]

@@ -215,6 +215,7 @@ async fn serve(
     shell.serve_clients(rpc);
     let seed = backend.raft_id().0;
     start_http_api(&env, &config, backend, seed, &log).await?;
+    let dns = start_dns(&config, &handle, cluster_addr.ip(), id, &log)?;
     log.info(
         "agent",
         format_args!(
@@ -231,7 +232,11 @@ async fn serve(
         leave_on_terminate: config.leave_on_terminate,
         skip_leave_on_interrupt: config.skip_leave_on_interrupt,
     };
-    run_until_exit(&env, shell, listener, &handle, exits, &log).await
+    let outcome = run_until_exit(&env, shell, listener, &handle, exits, &log).await;
+    if let Some(dns) = dns {
+        dns.stop();
+    }
+    outcome
 }
 
 /// Starts LAN gossip advertising `advertise` with `tags` (unless its port is disabled), joins
@@ -481,4 +486,37 @@ async fn start_http_api<B: Backend>(
     log.info("agent.http", format_args!("HTTP API listening on {bound}"));
     env.spawn(server.run());
     Ok(())
+}
+
+/// Starts the DNS interface on `config.client:config.dns_port` (UDP and TCP), unless that port
+/// is disabled. It answers from the node's published state on as many threads as cores.
+fn start_dns(
+    config: &AgentConfig,
+    handle: &NodeHandle,
+    advertise: std::net::IpAddr,
+    id: NodeId,
+    log: &Log,
+) -> Result<Option<crate::dns::DnsServer>, AgentError> {
+    let Some(port) = config.dns_port else {
+        log.info(
+            "agent.dns",
+            format_args!("DNS interface disabled (port -1)"),
+        );
+        return Ok(None);
+    };
+    let addr = SocketAddr::new(config.client, port);
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let dns_config = crate::dns::DnsServerConfig {
+        addr,
+        options: config.dns.clone(),
+        datacenter: config.datacenter.clone(),
+        node_name: config.node_name.clone(),
+        node_addr: advertise,
+        threads,
+        seed: id.0,
+        tcp: crate::dns::TcpLimits::default(),
+    };
+    crate::dns::DnsServer::start(dns_config, Arc::new(handle.clone()), log.clone())
+        .map(Some)
+        .map_err(|e| AgentError(format!("failed to listen for DNS on {addr}: {e}")))
 }

@@ -83,6 +83,8 @@ pub struct Settings {
     pub acl: Option<serde_json::Value>,
     /// `service` / `services` / `check` / `checks`, decoded, per file in load order.
     pub definitions: Vec<FileDefinitions>,
+    /// `domain`, `alt_domain`, `recursors`, `dns_config`.
+    pub dns: crate::dns::DnsSettings,
 }
 
 impl Settings {
@@ -136,6 +138,7 @@ impl Settings {
                 (first, later) => later.or(first),
             },
             definitions: cat(self.definitions, later.definitions),
+            dns: self.dns.merge(later.dns),
         }
     }
 }

@@ -6,6 +6,7 @@ use super::flags::{self, FlagError, FlagKind, FlagSpec, ParsedFlags};
 use crate::agent::AgentConfig;
 use crate::agent::config_file::{self, ConfigSource};
 use crate::agent::settings::{PortSetting, PortSettings, Settings};
+use crate::dns::DnsSettings;
 use crate::shell::log::UnknownLevel;
 
 const fn switch(name: &'static str, help: &'static str) -> FlagSpec {
@@ -85,6 +86,18 @@ pub const AGENT_FLAGS: &[FlagSpec] = &[
         "HTTP API port. Defaults to 8500; -1 disables it.",
     ),
     value("dns-port", "DNS port. Defaults to 8600; -1 disables it."),
+    value(
+        "domain",
+        "Domain the DNS interface answers for. Defaults to consul.",
+    ),
+    value(
+        "alt-domain",
+        "A second domain the DNS interface answers for, the same way.",
+    ),
+    value(
+        "recursor",
+        "Address of an upstream DNS server for names outside our domains. Repeatable.",
+    ),
     value(
         "serf-lan-port",
         "Gossip LAN port. Defaults to 8301; -1 disables it.",
@@ -205,6 +218,12 @@ fn flag_settings(f: &ParsedFlags) -> Result<Settings, AgentArgsError> {
         enable_script_checks: given_switch("enable-script-checks"),
         ui: given_switch("ui"),
         enable_local_script_checks: given_switch("enable-local-script-checks"),
+        dns: DnsSettings {
+            domain: string("domain"),
+            alt_domain: string("alt-domain"),
+            recursors: f.values("recursor").map(str::to_string).collect(),
+            ..DnsSettings::default()
+        },
         ..Settings::default()
     })
 }
@@ -246,6 +265,30 @@ mod tests {
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn dns_flags_set_the_domains_and_repeat_for_recursors() {
+        let config = parse_agent_args(&args(&[
+            "-dev",
+            "-domain=example.",
+            "-alt-domain",
+            "alt.",
+            "-recursor=8.8.8.8",
+            "-recursor=127.0.0.1:5353",
+        ]))
+        .expect("valid");
+        assert_eq!(config.dns.answer.domain, "example.");
+        assert_eq!(config.dns.answer.alt_domain.as_deref(), Some("alt."));
+        let recursors: Vec<String> = config.dns.recursors.iter().map(|r| r.to_string()).collect();
+        assert_eq!(recursors, ["8.8.8.8:53", "127.0.0.1:5353"]);
+        assert_eq!(
+            parse_agent_args(&args(&["-dev", "-recursor=resolver"])),
+            Err(AgentArgsError::Config(
+                r#"Invalid recursor address "resolver": expected an IP, optionally with a port"#
+                    .into()
+            ))
+        );
     }
 
     #[test]

@@ -67,25 +67,31 @@ pub(crate) fn answer_budget(query: &Query<'_>, config: &DnsConfig, transport: Tr
     limits.answers.min(fit)
 }
 
-/// A reply carrying only a header: for queries too malformed to echo.
-pub(crate) fn header_only(header: Header, rcode: RCODE, recursion_available: bool) -> Vec<u8> {
+/// A reply carrying only a header, written over `out`: for queries too malformed to echo.
+pub(crate) fn header_only(
+    header: Header,
+    rcode: RCODE,
+    recursion_available: bool,
+    out: &mut Vec<u8>,
+) {
     let opcode_and_rd = header.flags & 0x7900;
     let ra = if recursion_available { 0x0080 } else { 0 };
     let flags = 0x8000 | opcode_and_rd | ra | (rcode as u16 & 0xf);
-    let mut out = Vec::with_capacity(HEADER_LEN);
+    out.clear();
     out.extend_from_slice(&header.id.to_be_bytes());
     out.extend_from_slice(&flags.to_be_bytes());
     out.extend_from_slice(&[0; 8]);
-    out
 }
 
-/// The reply to `query` carrying `plan`, trimmed (and flagged TC when configured) to fit.
+/// The reply to `query` carrying `plan`, trimmed (and flagged TC when configured) to fit,
+/// written over `out` (whose allocation is reused).
 pub(crate) fn reply(
     query: &Query<'_>,
     plan: &Plan,
     config: &DnsConfig,
     transport: Transport,
-) -> Vec<u8> {
+    out: &mut Vec<u8>,
+) {
     let limits = limits(query, config, transport);
     let question = &query.question;
     let labels: Vec<Label<'_>> = question.name.labels().map(Label::new_unchecked).collect();
@@ -133,13 +139,16 @@ pub(crate) fn reply(
         .map(|(_, r)| record(r, &qname))
         .collect();
 
-    let mut buf = Cursor::new(Vec::with_capacity(limits.bytes.min(4096)));
+    let mut buf = Cursor::new(std::mem::take(out));
+    buf.get_mut().reserve(limits.bytes.min(4096));
     let mut trimmer = Trimmer::default();
     let Some(mut len) = write(&packet, &mut buf) else {
+        *out = buf.into_inner();
         return header_only(
             query.header,
             RCODE::ServerFailure,
             config.recursors_configured,
+            out,
         );
     };
     if len > limits.bytes {
@@ -167,12 +176,13 @@ pub(crate) fn reply(
         trimmer.keep(&mut packet, fits.0, &needs);
         len = write(&packet, &mut buf).unwrap_or(0);
     }
-    let mut out = buf.into_inner();
+    *out = buf.into_inner();
     if len < HEADER_LEN {
         return header_only(
             query.header,
             RCODE::ServerFailure,
             config.recursors_configured,
+            out,
         );
     }
     if trimmed && config.enable_truncate {
@@ -183,7 +193,6 @@ pub(crate) fn reply(
         type_and_class[..2].copy_from_slice(&question.qtype.to_be_bytes());
         type_and_class[2..].copy_from_slice(&question.qclass.to_be_bytes());
     }
-    out
 }
 
 /// The answer count at which the size should reach `limit`, given (count, size) at a count

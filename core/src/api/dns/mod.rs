@@ -21,6 +21,7 @@ mod name;
 mod plan;
 mod query;
 mod records;
+mod state_view;
 mod view;
 
 #[cfg(test)]
@@ -29,6 +30,7 @@ mod tests;
 pub use config::{DnsConfig, SoaConfig};
 pub use fuzz::{fuzz_query, fuzz_response_huge};
 pub use memory::{MemoryCatalog, MemoryInstance, MemoryNode};
+pub use state_view::{LocalNode, StateView};
 pub use view::{CatalogView, Health, InstanceView, NodeView, Weights};
 
 use simple_dns::RCODE;
@@ -68,6 +70,17 @@ pub enum Outcome {
     Drop,
 }
 
+/// What [`answer_into`] left in its buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The reply to send.
+    Reply,
+    /// The SERVFAIL to send if every recursor fails: forward the query to the recursors.
+    Forward,
+    /// Nothing: send nothing (not even a readable header, or not a query).
+    Drop,
+}
+
 /// Answers one DNS query against `view`.
 pub fn answer(
     query: &[u8],
@@ -76,28 +89,77 @@ pub fn answer(
     transport: Transport,
     rng: &mut Rng,
 ) -> Outcome {
+    let mut out = Vec::new();
+    match answer_into(query, view, config, transport, rng, &mut out) {
+        Written::Reply => Outcome::Reply(out),
+        Written::Forward => Outcome::Forward(Forward { servfail: out }),
+        Written::Drop => Outcome::Drop,
+    }
+}
+
+/// [`answer`], writing over `out` so a serving thread reuses one buffer for every reply.
+pub fn answer_into(
+    query: &[u8],
+    view: &impl CatalogView,
+    config: &DnsConfig,
+    transport: Transport,
+    rng: &mut Rng,
+    out: &mut Vec<u8>,
+) -> Written {
+    out.clear();
     let recursion = config.recursors_configured;
-    let query = match query::decode(query) {
+    let query = match decode(query, recursion, out) {
         Ok(query) => query,
-        Err(Reject::Drop) => return Outcome::Drop,
-        Err(Reject::Malformed(header)) => {
-            return Outcome::Reply(encode::header_only(header, RCODE::FormatError, recursion));
-        }
-        Err(Reject::NotImplemented(header)) => {
-            let reply = encode::header_only(header, RCODE::NotImplemented, recursion);
-            return Outcome::Reply(reply);
+        Err(written) => return written,
+    };
+    let plan = if query.edns.is_some_and(|e| e.version > 0) {
+        Plan::bare(RCODE::BADVERS, false)
+    } else {
+        let budget = encode::answer_budget(&query, config, transport);
+        match plan::plan(&query.question, view, config, budget, rng) {
+            Some(plan) => plan,
+            None if recursion => {
+                let servfail = Plan::bare(RCODE::ServerFailure, false);
+                encode::reply(&query, &servfail, config, transport, out);
+                return Written::Forward;
+            }
+            None => Plan::bare(RCODE::Refused, false),
         }
     };
-    let reply = |plan: &Plan| encode::reply(&query, plan, config, transport);
-    if query.edns.is_some_and(|e| e.version > 0) {
-        return Outcome::Reply(reply(&Plan::bare(RCODE::BADVERS, false)));
+    encode::reply(&query, &plan, config, transport, out);
+    Written::Reply
+}
+
+/// SERVFAIL for `query`: the runtime has no view fresh enough to answer from (no leader heard
+/// from within `max_stale`). Malformed queries get what [`answer`] would give them.
+pub fn server_failure(query: &[u8], config: &DnsConfig, transport: Transport) -> Outcome {
+    let mut out = Vec::new();
+    let written = match decode(query, config.recursors_configured, &mut out) {
+        Ok(query) => {
+            let servfail = Plan::bare(RCODE::ServerFailure, false);
+            encode::reply(&query, &servfail, config, transport, &mut out);
+            Written::Reply
+        }
+        Err(written) => written,
+    };
+    match written {
+        Written::Drop => Outcome::Drop,
+        Written::Reply | Written::Forward => Outcome::Reply(out),
     }
-    let budget = encode::answer_budget(&query, config, transport);
-    match plan::plan(&query.question, view, config, budget, rng) {
-        Some(plan) => Outcome::Reply(reply(&plan)),
-        None if recursion => Outcome::Forward(Forward {
-            servfail: reply(&Plan::bare(RCODE::ServerFailure, false)),
-        }),
-        None => Outcome::Reply(reply(&Plan::bare(RCODE::Refused, false))),
-    }
+}
+
+/// The query, or (written over `out`) what to send for bytes that are not one we can answer.
+fn decode<'q>(
+    query: &'q [u8],
+    recursion: bool,
+    out: &mut Vec<u8>,
+) -> Result<query::Query<'q>, Written> {
+    let (header, rcode) = match query::decode(query) {
+        Ok(query) => return Ok(query),
+        Err(Reject::Drop) => return Err(Written::Drop),
+        Err(Reject::Malformed(header)) => (header, RCODE::FormatError),
+        Err(Reject::NotImplemented(header)) => (header, RCODE::NotImplemented),
+    };
+    encode::header_only(header, rcode, recursion, out);
+    Err(Written::Reply)
 }

@@ -119,10 +119,15 @@ impl Catalog {
     fn ensure_node(&mut self, index: u64, node: &Node, touched: &mut BTreeSet<CatalogTarget>) {
         let create_index = match self.nodes.get(&node.node) {
             Some(existing) if existing.item == *node => return,
-            Some(existing) => existing.create_index,
+            Some(existing) => {
+                let (old, create_index) = (existing.item.clone(), existing.create_index);
+                self.lookups.unlink_node(&old);
+                create_index
+            }
             None => index,
         };
         self.touch_node(&node.node, touched);
+        self.lookups.link_node(node);
         self.nodes.insert(
             node.node.clone(),
             Indexed {
@@ -144,10 +149,9 @@ impl Catalog {
         let create_index = match self.services.get(&key) {
             Some(existing) if existing.item == service => return,
             Some(existing) => {
-                let (old_name, create_index) =
-                    (existing.item.service.clone(), existing.create_index);
-                self.unlink_instance(&old_name, &key);
-                touched.insert(CatalogTarget::Service(old_name));
+                let (old, create_index) = (existing.item.clone(), existing.create_index);
+                self.unlink_instance(&key, &old);
+                touched.insert(CatalogTarget::Service(old.service));
                 create_index
             }
             None => index,
@@ -155,10 +159,7 @@ impl Catalog {
         touched.insert(CatalogTarget::Services);
         touched.insert(CatalogTarget::Node(node.to_owned()));
         touched.insert(CatalogTarget::Service(service.service.clone()));
-        self.instances
-            .entry(service.service.clone())
-            .or_default()
-            .insert(key.clone());
+        self.link_instance(&key, &service);
         self.services.insert(
             key,
             Indexed {
@@ -258,10 +259,12 @@ impl Catalog {
         }
         for key in self.node_service_keys(node) {
             if let Some(service) = self.services.remove(&key) {
-                self.unlink_instance(&service.item.service, &key);
+                self.unlink_instance(&key, &service.item);
             }
         }
-        self.nodes.remove(node);
+        if let Some(removed) = self.nodes.remove(node) {
+            self.lookups.unlink_node(&removed.item);
+        }
     }
 
     fn remove_service(&mut self, node: &str, id: &str, touched: &mut BTreeSet<CatalogTarget>) {
@@ -280,8 +283,9 @@ impl Catalog {
         for check in own_checks {
             self.remove_check(&check, touched);
         }
-        self.services.remove(&key);
-        self.unlink_instance(&name, &key);
+        if let Some(removed) = self.services.remove(&key) {
+            self.unlink_instance(&key, &removed.item);
+        }
         touched.insert(CatalogTarget::Services);
         touched.insert(CatalogTarget::Node(node.to_owned()));
         touched.insert(CatalogTarget::Service(name));
@@ -330,12 +334,26 @@ impl Catalog {
         }
     }
 
-    fn unlink_instance(&mut self, name: &str, key: &ServiceKey) {
+    /// Adds instance `key` to the by-name and lookup indexes.
+    pub(super) fn link_instance(&mut self, key: &ServiceKey, service: &Service) {
+        self.instances
+            .entry(service.service.clone())
+            .or_default()
+            .insert(key.clone());
+        self.lookups.link_service(key, service);
+    }
+
+    /// Removes instance `key` (as it was: `service`) from the by-name and lookup indexes.
+    fn unlink_instance(&mut self, key: &ServiceKey, service: &Service) {
+        let name = &service.service;
+        let mut last = false;
         if let Some(keys) = self.instances.get_mut(name) {
             keys.remove(key);
             if keys.is_empty() {
                 self.instances.remove(name);
+                last = true;
             }
         }
+        self.lookups.unlink_service(key, service, last);
     }
 }

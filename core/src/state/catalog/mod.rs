@@ -4,6 +4,7 @@
 
 mod apply;
 mod indexes;
+mod lookup;
 mod query;
 pub mod types;
 
@@ -32,6 +33,8 @@ pub struct Catalog {
     /// `(node, service ID)` → IDs of the checks bound to that instance, `(node, "")` → the
     /// node's own checks (derived from `checks`), so reads never scan a node's other checks.
     checks_by_owner: BTreeMap<ServiceKey, BTreeSet<String>>,
+    /// Case-insensitive and by-address lookups (derived from `nodes` and `services`).
+    lookups: lookup::Lookups,
     indexes: Indexes,
 }
 
@@ -102,9 +105,11 @@ impl Catalog {
                 return bad("node indexes out of range");
             }
             let name = node.item.node.clone();
-            if catalog.nodes.insert(name, node).is_some() {
+            if catalog.nodes.contains_key(&name) {
                 return bad("duplicate node");
             }
+            catalog.lookups.link_node(&node.item);
+            catalog.nodes.insert(name, node);
         }
         for (node, service) in snapshot.services {
             if !rows_ok(service.create_index, service.modify_index) {
@@ -114,14 +119,11 @@ impl Catalog {
                 return bad("service on an unknown node");
             }
             let key = (node, service.item.id.clone());
-            catalog
-                .instances
-                .entry(service.item.service.clone())
-                .or_default()
-                .insert(key.clone());
-            if catalog.services.insert(key, service).is_some() {
+            if catalog.services.contains_key(&key) {
                 return bad("duplicate service");
             }
+            catalog.link_instance(&key, &service.item);
+            catalog.services.insert(key, service);
         }
         for check in snapshot.checks {
             if !rows_ok(check.create_index, check.modify_index) {

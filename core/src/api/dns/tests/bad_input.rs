@@ -179,3 +179,61 @@ fn answer_sections_in_a_query_are_skipped() {
     );
     let _ = TYPE::A;
 }
+
+#[test]
+fn server_failure_echoes_the_question_and_malformed_queries_still_get_formerr() {
+    let query = raw(0x0100, [1, 0, 0, 0], &question(1));
+    let Outcome::Reply(bytes) = server_failure(&query, &DnsConfig::default(), UDP) else {
+        panic!("a reply");
+    };
+    let reply = parse(&bytes);
+    assert_header(&reply, RCODE::ServerFailure, false);
+    assert!(reply.answers.is_empty() && reply.name_servers.is_empty());
+    let mut truncated = question(1);
+    truncated.truncate(truncated.len() - 3);
+    assert_eq!(
+        server_failure(
+            &raw(0x0100, [1, 0, 0, 0], &truncated),
+            &DnsConfig::default(),
+            UDP
+        ),
+        header_only_reply(1, 0x01)
+    );
+    assert_eq!(
+        server_failure(&[1, 2, 3], &DnsConfig::default(), UDP),
+        Outcome::Drop
+    );
+}
+
+#[test]
+fn answer_into_writes_over_its_buffer_exactly_what_answer_returns() {
+    let recursing = DnsConfig {
+        recursors_configured: true,
+        ..DnsConfig::default()
+    };
+    let cases: [(Vec<u8>, &DnsConfig, Written); 4] = [
+        (
+            query("node1.node.consul", TYPE::A),
+            &DnsConfig::default(),
+            Written::Reply,
+        ),
+        (query("example.org", TYPE::A), &recursing, Written::Forward),
+        (
+            raw(0x0100, [2, 0, 0, 0], &question(1)),
+            &DnsConfig::default(),
+            Written::Reply,
+        ),
+        (vec![1, 2, 3], &DnsConfig::default(), Written::Drop),
+    ];
+    let mut out = vec![0xAA; 600];
+    for (bytes, config, expected) in cases {
+        let written = answer_into(&bytes, &catalog(), config, UDP, &mut Rng::new(1), &mut out);
+        assert_eq!(written, expected);
+        let whole = answer(&bytes, &catalog(), config, UDP, &mut Rng::new(1));
+        match whole {
+            Outcome::Reply(reply) => assert_eq!(out, reply),
+            Outcome::Forward(forward) => assert_eq!(out, forward.servfail),
+            Outcome::Drop => assert!(out.is_empty()),
+        }
+    }
+}

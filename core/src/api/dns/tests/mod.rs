@@ -6,6 +6,7 @@ mod fuzz_seeds;
 mod nodes;
 mod services;
 mod size;
+mod state_view;
 mod zone;
 
 use std::net::IpAddr;
@@ -15,7 +16,7 @@ use simple_dns::{CLASS, Packet, PacketFlag, QTYPE, Question, RCODE, ResourceReco
 
 use super::{
     CatalogView, DnsConfig, Health, MemoryCatalog, MemoryInstance, Outcome, Transport, Weights,
-    answer,
+    Written, answer, answer_into, server_failure,
 };
 use crate::rand::Rng;
 
