@@ -1,0 +1,485 @@
+//! [`LocalState`]: the agent's services and checks, their check scheduler, maintenance and the
+//! sync bookkeeping. Handle/poll style: inputs take `now`, outputs are drained.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+use crate::agent::entries::{AgentCheck, AgentService, CheckBody, CheckEntry, Source, Sync};
+use crate::agent::full_sync::full_sync_interval;
+use crate::health::check::{CheckDefinition, CheckKind, ServiceDefinition};
+use crate::health::maintenance::{
+    NODE_MAINTENANCE_CHECK_ID, node_maintenance_check, service_maintenance_check,
+    service_maintenance_check_id,
+};
+use crate::health::scheduler::{self, Outcome, Scheduler};
+use crate::rand::Rng;
+use crate::state::catalog::types::{HealthStatus, Node};
+use crate::time::Instant;
+
+/// What the agent's state asks of its driver (besides syncing, see
+/// [`LocalState::take_changes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Run this probe; report with [`LocalState::handle_outcome`].
+    RunCheck {
+        /// Check.
+        check_id: String,
+        /// The probe.
+        spec: CheckKind,
+        /// When the probe must give up (critical).
+        deadline: Instant,
+    },
+    /// A full sync is due: read the catalog's view of this node and pass it to
+    /// [`LocalState::full_sync`].
+    FullSync,
+    /// `deregister_critical_service_after` removed this service (forget its persisted copy).
+    ServiceReaped {
+        /// Service instance.
+        service_id: String,
+        /// Where it came from.
+        source: Source,
+    },
+}
+
+/// Why an agent-API change was refused (Consul's texts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LocalError {
+    /// No local service with this ID.
+    UnknownService(String),
+    /// No local check with this ID.
+    UnknownCheck(String),
+    /// A check names a service the agent does not have.
+    MissingService {
+        /// The service ID the check named.
+        service_id: String,
+    },
+    /// A TTL report for a check that is not a TTL check (or does not exist).
+    NotTtl(String),
+    /// Maintenance asked for a service the agent does not have.
+    NoServiceForMaintenance(String),
+}
+
+impl core::fmt::Display for LocalError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LocalError::UnknownService(id) => write!(
+                f,
+                "Unknown service ID {id:?}. Ensure that the service ID is passed, not the service name."
+            ),
+            LocalError::UnknownCheck(id) => write!(
+                f,
+                "Unknown check ID {id:?}. Ensure that the check ID is passed, not the check name."
+            ),
+            LocalError::MissingService { service_id } => {
+                write!(f, "ServiceID {service_id:?} does not exist")
+            }
+            LocalError::NotTtl(id) => write!(f, "CheckID {id:?} does not have associated TTL"),
+            LocalError::NoServiceForMaintenance(id) => {
+                write!(f, "No service registered with ID {id:?}")
+            }
+        }
+    }
+}
+
+/// The services and checks one agent owns.
+#[derive(Clone, Debug)]
+pub struct LocalState {
+    pub(crate) node: Node,
+    pub(crate) node_sync: Sync,
+    pub(crate) services: BTreeMap<String, AgentService>,
+    pub(crate) checks: BTreeMap<String, CheckEntry>,
+    /// Removed locally, still to be deregistered from the catalog.
+    pub(crate) removed_services: BTreeSet<String>,
+    pub(crate) removed_checks: BTreeSet<String>,
+    pub(crate) scheduler: Scheduler,
+    pub(crate) rng: Rng,
+    pub(crate) next_full_sync: Instant,
+    pub(crate) cluster_size: usize,
+    actions: VecDeque<Action>,
+}
+
+impl LocalState {
+    /// The agent for `node` (its catalog row), with nothing registered yet. A full sync is due
+    /// at once (it registers the node).
+    pub fn new(now: Instant, node: Node, mut rng: Rng) -> Self {
+        LocalState {
+            node,
+            node_sync: Sync::Dirty,
+            services: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            removed_services: BTreeSet::new(),
+            removed_checks: BTreeSet::new(),
+            scheduler: Scheduler::new(rng.fork()),
+            rng,
+            next_full_sync: now,
+            cluster_size: 1,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// This agent's node row.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// The number of nodes in the cluster, which stretches the full-sync interval.
+    pub fn set_cluster_size(&mut self, nodes: usize) {
+        self.cluster_size = nodes.max(1);
+    }
+
+    /// Adds or replaces a service and the checks in `def.checks` (replacing checks with the same
+    /// IDs). With `replace_existing_checks`, the service's other checks are removed.
+    pub fn add_service(
+        &mut self,
+        now: Instant,
+        mut def: ServiceDefinition,
+        source: Source,
+        replace_existing_checks: bool,
+    ) {
+        let checks = std::mem::take(&mut def.checks);
+        let id = def.id.clone();
+        if replace_existing_checks {
+            let keep: BTreeSet<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+            let stale: Vec<String> = self
+                .checks
+                .iter()
+                .filter(|(cid, c)| {
+                    c.service_id() == id
+                        && matches!(c.body, CheckBody::Probe(_))
+                        && !keep.contains(cid.as_str())
+                })
+                .map(|(cid, _)| cid.clone())
+                .collect();
+            for cid in stale {
+                self.drop_check(&cid);
+            }
+        }
+        let changed = self.services.get(&id).is_none_or(|s| s.def != def);
+        self.removed_services.remove(&id);
+        self.services.insert(
+            id,
+            AgentService {
+                def,
+                source,
+                sync: if changed { Sync::Dirty } else { Sync::Clean },
+            },
+        );
+        for check in checks {
+            self.put_probe(now, check, source);
+        }
+    }
+
+    /// Removes a service with its checks.
+    pub fn remove_service(&mut self, service_id: &str) -> Result<(), LocalError> {
+        if self.services.remove(service_id).is_none() {
+            return Err(LocalError::UnknownService(service_id.to_owned()));
+        }
+        let owned: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|(_, c)| c.service_id() == service_id)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in owned {
+            self.scheduler.remove(&id);
+            self.checks.remove(&id);
+        }
+        // Deregistering the service takes its checks with it in the catalog.
+        self.removed_services.insert(service_id.to_owned());
+        Ok(())
+    }
+
+    /// Adds or replaces a check; a `service_id` must name a local service.
+    pub fn add_check(
+        &mut self,
+        now: Instant,
+        def: CheckDefinition,
+        source: Source,
+    ) -> Result<(), LocalError> {
+        if !def.service_id.is_empty() && !self.services.contains_key(&def.service_id) {
+            return Err(LocalError::MissingService {
+                service_id: def.service_id,
+            });
+        }
+        self.put_probe(now, def, source);
+        Ok(())
+    }
+
+    /// Removes a check.
+    pub fn remove_check(&mut self, check_id: &str) -> Result<(), LocalError> {
+        if !self.checks.contains_key(check_id) {
+            return Err(LocalError::UnknownCheck(check_id.to_owned()));
+        }
+        self.drop_check(check_id);
+        Ok(())
+    }
+
+    /// Makes the config-sourced services and checks exactly `services` and `checks` (adding,
+    /// changing, removing); API-sourced ones stay. Checks naming a missing service are skipped
+    /// and returned.
+    pub fn replace_config(
+        &mut self,
+        now: Instant,
+        services: Vec<ServiceDefinition>,
+        checks: Vec<CheckDefinition>,
+    ) -> Vec<LocalError> {
+        let wanted_services: BTreeSet<String> = services.iter().map(|s| s.id.clone()).collect();
+        let mut wanted_checks: BTreeSet<String> = checks.iter().map(|c| c.id.clone()).collect();
+        wanted_checks.extend(
+            services
+                .iter()
+                .flat_map(|s| s.checks.iter().map(|c| c.id.clone())),
+        );
+        let stale_services: Vec<String> = self
+            .services
+            .iter()
+            .filter(|(id, s)| s.source == Source::Config && !wanted_services.contains(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in stale_services {
+            let _ = self.remove_service(&id);
+        }
+        let stale_checks: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|(id, c)| c.source == Source::Config && !wanted_checks.contains(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in stale_checks {
+            self.drop_check(&id);
+        }
+        for service in services {
+            self.add_service(now, service, Source::Config, false);
+        }
+        checks
+            .into_iter()
+            .filter_map(|c| self.add_check(now, c, Source::Config).err())
+            .collect()
+    }
+
+    /// A TTL report (`pass`/`warn`/`fail`/`update`).
+    pub fn ttl_update(
+        &mut self,
+        now: Instant,
+        check_id: &str,
+        status: HealthStatus,
+        output: &str,
+    ) -> Result<(), LocalError> {
+        self.scheduler
+            .ttl_update(now, check_id, status, output)
+            .map_err(|_| LocalError::NotTtl(check_id.to_owned()))?;
+        self.drain_scheduler();
+        Ok(())
+    }
+
+    /// Node maintenance on (with `reason`) or off.
+    pub fn set_node_maintenance(&mut self, enable: bool, reason: &str) {
+        let id = NODE_MAINTENANCE_CHECK_ID;
+        if enable {
+            if !self.checks.contains_key(id) {
+                let row = node_maintenance_check(&self.node.node, reason);
+                self.put_fixed(row);
+            }
+        } else if self.checks.contains_key(id) {
+            self.drop_check(id);
+        }
+    }
+
+    /// Maintenance of one service instance on (with `reason`) or off.
+    pub fn set_service_maintenance(
+        &mut self,
+        service_id: &str,
+        enable: bool,
+        reason: &str,
+    ) -> Result<(), LocalError> {
+        if !self.services.contains_key(service_id) {
+            return Err(LocalError::NoServiceForMaintenance(service_id.to_owned()));
+        }
+        let id = service_maintenance_check_id(service_id);
+        if enable {
+            if !self.checks.contains_key(&id) {
+                let row = service_maintenance_check(&self.node.node, service_id, reason);
+                self.put_fixed(row);
+            }
+        } else if self.checks.contains_key(&id) {
+            self.drop_check(&id);
+        }
+        Ok(())
+    }
+
+    /// Records a probe's result.
+    pub fn handle_outcome(&mut self, now: Instant, check_id: &str, outcome: Outcome) {
+        self.scheduler.handle_outcome(now, check_id, outcome);
+        self.drain_scheduler();
+    }
+
+    /// When [`LocalState::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        Some(match self.scheduler.poll_timeout() {
+            Some(at) => at.min(self.next_full_sync),
+            None => self.next_full_sync,
+        })
+    }
+
+    /// Fires probe deadlines and, when due, asks for a full sync.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.scheduler.handle_timeout(now);
+        self.drain_scheduler();
+        if now >= self.next_full_sync {
+            // Not due again until this one completes and reschedules.
+            self.next_full_sync = Instant::from_micros(u64::MAX);
+            self.actions.push_back(Action::FullSync);
+        }
+    }
+
+    /// A full sync could not read the catalog: try again after a fresh interval.
+    pub fn full_sync_failed(&mut self, now: Instant) {
+        self.schedule_full_sync(now);
+    }
+
+    /// The next action for the driver.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// Whether a change waits to be written now.
+    pub fn needs_sync(&self) -> bool {
+        self.node_sync == Sync::Dirty
+            || !self.removed_services.is_empty()
+            || !self.removed_checks.is_empty()
+            || self.services.values().any(|s| s.sync == Sync::Dirty)
+            || self.checks.values().any(|c| c.sync == Sync::Dirty)
+    }
+
+    /// Every local service, by ID.
+    pub fn services(&self) -> impl Iterator<Item = &AgentService> {
+        self.services.values()
+    }
+
+    /// One local service.
+    pub fn service(&self, service_id: &str) -> Option<&AgentService> {
+        self.services.get(service_id)
+    }
+
+    /// Every local check as the agent reports it, by ID.
+    pub fn checks(&self) -> Vec<AgentCheck> {
+        self.checks.keys().filter_map(|id| self.check(id)).collect()
+    }
+
+    /// One local check as the agent reports it.
+    pub fn check(&self, check_id: &str) -> Option<AgentCheck> {
+        let entry = self.checks.get(check_id)?;
+        let mut row = entry.row(&self.node.node, self.scheduler.status(check_id));
+        if let Some(service) = self.services.get(&row.service_id) {
+            row.service_name = service.def.name.clone();
+            row.service_tags = service.def.tags.clone();
+        }
+        let def = match &entry.body {
+            CheckBody::Probe(def) => Some(def.clone()),
+            CheckBody::Fixed(_) => None,
+        };
+        Some(AgentCheck {
+            row,
+            def,
+            source: entry.source,
+        })
+    }
+
+    /// The checks that bear on `service_id` (node checks and its own), by ID.
+    pub fn service_checks(&self, service_id: &str) -> Vec<AgentCheck> {
+        self.checks
+            .iter()
+            .filter(|(_, c)| c.service_id().is_empty() || c.service_id() == service_id)
+            .filter_map(|(id, _)| self.check(id))
+            .collect()
+    }
+
+    pub(crate) fn schedule_full_sync(&mut self, now: Instant) {
+        let interval = full_sync_interval(self.cluster_size);
+        let micros = u64::try_from(interval.as_micros()).unwrap_or(u64::MAX);
+        let stagger = Duration::from_micros(self.rng.below(micros.max(1)));
+        self.next_full_sync = now.saturating_add(interval).saturating_add(stagger);
+    }
+
+    fn put_probe(&mut self, now: Instant, def: CheckDefinition, source: Source) {
+        let id = def.id.clone();
+        let unchanged = matches!(
+            self.checks.get(&id),
+            Some(CheckEntry { body: CheckBody::Probe(old), .. }) if *old == def
+        );
+        self.removed_checks.remove(&id);
+        if unchanged {
+            if let Some(entry) = self.checks.get_mut(&id) {
+                entry.source = source;
+            }
+            return;
+        }
+        self.scheduler.add(now, def.clone());
+        self.checks.insert(
+            id,
+            CheckEntry {
+                body: CheckBody::Probe(def),
+                source,
+                sync: Sync::Dirty,
+            },
+        );
+        self.drain_scheduler();
+    }
+
+    fn put_fixed(&mut self, row: crate::state::catalog::types::Check) {
+        let id = row.check_id.clone();
+        self.removed_checks.remove(&id);
+        self.checks.insert(
+            id,
+            CheckEntry {
+                body: CheckBody::Fixed(row),
+                source: Source::Api,
+                sync: Sync::Dirty,
+            },
+        );
+    }
+
+    fn drop_check(&mut self, check_id: &str) {
+        self.scheduler.remove(check_id);
+        if self.checks.remove(check_id).is_some() {
+            self.removed_checks.insert(check_id.to_owned());
+        }
+    }
+
+    fn drain_scheduler(&mut self) {
+        while let Some(action) = self.scheduler.poll_action() {
+            match action {
+                scheduler::Action::RunCheck {
+                    check_id,
+                    spec,
+                    deadline,
+                } => self.actions.push_back(Action::RunCheck {
+                    check_id,
+                    spec,
+                    deadline,
+                }),
+                scheduler::Action::StatusChanged { check_id, .. } => {
+                    if let Some(entry) = self.checks.get_mut(&check_id) {
+                        entry.sync = Sync::Dirty;
+                    }
+                }
+                scheduler::Action::OutputChanged { check_id, .. } => {
+                    if let Some(entry) = self.checks.get_mut(&check_id)
+                        && entry.sync == Sync::Clean
+                    {
+                        entry.sync = Sync::Deferred;
+                    }
+                }
+                scheduler::Action::DeregisterService { service_id, .. } => {
+                    let source = self.services.get(&service_id).map(|s| s.source);
+                    if let Some(source) = source
+                        && self.remove_service(&service_id).is_ok()
+                    {
+                        self.actions
+                            .push_back(Action::ServiceReaped { service_id, source });
+                    }
+                }
+            }
+        }
+    }
+}
