@@ -38,6 +38,8 @@ pub enum Action {
         service_id: String,
         /// Where it came from.
         source: Source,
+        /// The checks that went with it.
+        check_ids: Vec<String>,
     },
 }
 
@@ -332,9 +334,13 @@ impl LocalState {
         }
     }
 
-    /// A full sync could not read the catalog: try again after a fresh interval.
-    pub fn full_sync_failed(&mut self, now: Instant) {
-        self.schedule_full_sync(now);
+    /// A sync could not read or write the catalog (or no leader is known yet): run a full sync
+    /// after `retry_after` plus a random stagger of up to as much again.
+    pub fn sync_failed(&mut self, now: Instant, retry_after: Duration) {
+        let micros = u64::try_from(retry_after.as_micros()).unwrap_or(u64::MAX);
+        let stagger = Duration::from_micros(self.rng.below(micros.max(1)));
+        let at = now.saturating_add(retry_after).saturating_add(stagger);
+        self.next_full_sync = self.next_full_sync.min(at);
     }
 
     /// The next action for the driver.
@@ -472,11 +478,20 @@ impl LocalState {
                 }
                 scheduler::Action::DeregisterService { service_id, .. } => {
                     let source = self.services.get(&service_id).map(|s| s.source);
+                    let check_ids: Vec<String> = self
+                        .checks
+                        .iter()
+                        .filter(|(_, c)| c.service_id() == service_id)
+                        .map(|(id, _)| id.clone())
+                        .collect();
                     if let Some(source) = source
                         && self.remove_service(&service_id).is_ok()
                     {
-                        self.actions
-                            .push_back(Action::ServiceReaped { service_id, source });
+                        self.actions.push_back(Action::ServiceReaped {
+                            service_id,
+                            source,
+                            check_ids,
+                        });
                     }
                 }
             }

@@ -390,7 +390,8 @@ fn critical_service_is_reaped_after_its_deadline() {
         vec![
             Action::ServiceReaped {
                 service_id: "web".into(),
-                source: Source::Api
+                source: Source::Api,
+                check_ids: vec!["service:web".into()],
             },
             Action::FullSync
         ]

@@ -12,6 +12,7 @@ mod http_backend;
 mod identity;
 mod join;
 mod leave;
+pub mod local;
 mod members_report;
 mod self_report;
 pub mod settings;
