@@ -32,13 +32,18 @@ pub struct NodeView {
 /// The base interval times Consul's scale factor `ceil(log2(nodes) - log2(128)) + 1` for
 /// clusters larger than 128 nodes (the stagger on top is drawn by the caller).
 pub fn full_sync_interval(nodes: usize) -> Duration {
+    scaled_interval(FULL_SYNC_INTERVAL, nodes)
+}
+
+/// `base` times the scale factor for `nodes`.
+pub fn scaled_interval(base: Duration, nodes: usize) -> Duration {
     let mut factor: u32 = 1;
     let mut covered = SCALE_THRESHOLD;
     while covered < nodes {
         covered = covered.saturating_mul(2);
         factor += 1;
     }
-    FULL_SYNC_INTERVAL.saturating_mul(factor)
+    base.saturating_mul(factor)
 }
 
 impl LocalState {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use crate::agent::entries::{AgentCheck, AgentService, CheckBody, CheckEntry, Source, Sync};
-use crate::agent::full_sync::full_sync_interval;
+use crate::agent::full_sync::{FULL_SYNC_INTERVAL, scaled_interval};
 use crate::health::check::{CheckDefinition, CheckKind, ServiceDefinition};
 use crate::health::maintenance::{
     NODE_MAINTENANCE_CHECK_ID, node_maintenance_check, service_maintenance_check,
@@ -97,6 +97,7 @@ pub struct LocalState {
     pub(crate) rng: Rng,
     pub(crate) next_full_sync: Instant,
     pub(crate) cluster_size: usize,
+    sync_base: Duration,
     actions: VecDeque<Action>,
 }
 
@@ -115,6 +116,7 @@ impl LocalState {
             rng,
             next_full_sync: now,
             cluster_size: 1,
+            sync_base: FULL_SYNC_INTERVAL,
             actions: VecDeque::new(),
         }
     }
@@ -122,6 +124,12 @@ impl LocalState {
     /// This agent's node row.
     pub fn node(&self) -> &Node {
         &self.node
+    }
+
+    /// Replaces the base full-sync interval (a minute) before cluster scaling; tests and small
+    /// deployments use a shorter one.
+    pub fn set_full_sync_base(&mut self, base: Duration) {
+        self.sync_base = base;
     }
 
     /// The number of nodes in the cluster, which stretches the full-sync interval.
@@ -401,7 +409,7 @@ impl LocalState {
     }
 
     pub(crate) fn schedule_full_sync(&mut self, now: Instant) {
-        let interval = full_sync_interval(self.cluster_size);
+        let interval = scaled_interval(self.sync_base, self.cluster_size);
         let micros = u64::try_from(interval.as_micros()).unwrap_or(u64::MAX);
         let stagger = Duration::from_micros(self.rng.below(micros.max(1)));
         self.next_full_sync = now.saturating_add(interval).saturating_add(stagger);

@@ -13,7 +13,7 @@ mod local_state;
 mod rows;
 
 pub use entries::{AgentCheck, AgentService, Source};
-pub use full_sync::{FULL_SYNC_INTERVAL, NodeView, full_sync_interval};
+pub use full_sync::{FULL_SYNC_INTERVAL, NodeView, full_sync_interval, scaled_interval};
 pub use local_state::{Action, LocalError, LocalState};
 
 #[cfg(test)]

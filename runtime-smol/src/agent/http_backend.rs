@@ -15,6 +15,7 @@ use super::ExitRequest;
 use super::formation::server_member;
 use super::join::{DEFAULT_SERF_LAN_PORT, with_default_port};
 use super::leave::graceful_leave;
+use super::local::LocalAgent;
 use super::members_report::member_info;
 use super::self_report::{self, AgentIdentity};
 use crate::http::agent_members::MemberInfo;
@@ -37,6 +38,8 @@ pub(super) struct NodeBackend {
     serf: Option<SerfHandle>,
     /// Where `leave` asks the agent to shut down.
     exit: Sender<ExitRequest>,
+    /// The agent's own services and checks (set once started).
+    local: Option<LocalAgent>,
 }
 
 impl NodeBackend {
@@ -51,6 +54,15 @@ impl NodeBackend {
             identity,
             serf,
             exit,
+            local: None,
+        }
+    }
+
+    /// This backend serving the agent endpoints through `local`.
+    pub(super) fn with_local(self, local: LocalAgent) -> Self {
+        NodeBackend {
+            local: Some(local),
+            ..self
         }
     }
 
@@ -210,6 +222,10 @@ impl Backend for NodeBackend {
             };
             future::or(committed, timeout).await
         }
+    }
+
+    fn local_agent(&self) -> Option<LocalAgent> {
+        self.local.clone()
     }
 
     fn members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {

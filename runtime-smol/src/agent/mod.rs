@@ -148,6 +148,8 @@ async fn serve(
     let (exit_tx, exit_requests) = async_channel::bounded(4);
     let serf = start_gossip(&env, &config, &identity, keyring, &handle, &exit_tx, &log).await?;
     let backend = http_backend::NodeBackend::new(handle.clone(), identity, serf.clone(), exit_tx);
+    let local_agent = start_local_agent(&env, &config, &uuid, cluster_addr, &backend, &log).await?;
+    let backend = backend.with_local(local_agent);
     start_http_api(&env, &config, backend, &log).await?;
     log.info(
         "agent",
@@ -359,6 +361,38 @@ fn is_fresh(recovered: &Recovered) -> bool {
     recovered.hard_state.term == Term(0)
         && recovered.entries.is_empty()
         && recovered.snapshot.is_none()
+}
+
+/// Starts the agent's own services and checks (restoring API registrations, registering the
+/// node) and applies the config files' definitions.
+async fn start_local_agent(
+    env: &SmolEnv,
+    config: &AgentConfig,
+    uuid: &str,
+    cluster_addr: SocketAddr,
+    backend: &http_backend::NodeBackend,
+    log: &Log,
+) -> Result<local::LocalAgent, AgentError> {
+    let (services, checks) = local::config_definitions(&config.services, &config.checks)
+        .map_err(|e| AgentError(format!("Error parsing service or check definitions: {e}")))?;
+    let local_config = local::LocalConfig {
+        node: local::node_row(
+            uuid,
+            &config.node_name,
+            cluster_addr.ip(),
+            &config.datacenter,
+        ),
+        data_dir: config.data_dir.clone(),
+        enable_script_checks: config.enable_script_checks,
+        seed: identity::random_seed().map_err(|e| AgentError(format!("no entropy: {e}")))?,
+        full_sync_interval: synod_core::agent::FULL_SYNC_INTERVAL,
+    };
+    let agent = local::start(env, Arc::new(backend.clone()), local_config, log.clone());
+    agent
+        .replace_config_definitions(services, checks)
+        .await
+        .map_err(|e| AgentError(format!("Error loading service or check definitions: {e}")))?;
+    Ok(agent)
 }
 
 /// Starts the HTTP API on `config.client:config.http_port`, unless that port is disabled.

@@ -6,7 +6,8 @@ use synod_core::api::http::{Method, Request, Response};
 use super::backend::Backend;
 use super::errors::HttpError;
 use super::server::Shared;
-use super::{agent_members, agent_self, kv, operator, status};
+use super::{agent_checks, agent_members, agent_self, agent_services, kv, operator, status};
+use synod_core::state::catalog::types::HealthStatus;
 
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +32,32 @@ enum Endpoint<'a> {
     AgentLeave,
     /// `/v1/agent/force-leave/<node>`.
     AgentForceLeave(&'a str),
+    /// `/v1/agent/services`.
+    AgentServices,
+    /// `/v1/agent/service/<id>`.
+    AgentService(&'a str),
+    /// `/v1/agent/service/register`.
+    AgentServiceRegister,
+    /// `/v1/agent/service/deregister/<id>`.
+    AgentServiceDeregister(&'a str),
+    /// `/v1/agent/service/maintenance/<id>`.
+    AgentServiceMaintenance(&'a str),
+    /// `/v1/agent/health/service/id/<id>`.
+    AgentHealthById(&'a str),
+    /// `/v1/agent/health/service/name/<name>`.
+    AgentHealthByName(&'a str),
+    /// `/v1/agent/checks`.
+    AgentChecks,
+    /// `/v1/agent/check/register`.
+    AgentCheckRegister,
+    /// `/v1/agent/check/deregister/<id>`.
+    AgentCheckDeregister(&'a str),
+    /// `/v1/agent/check/pass|warn|fail/<id>`.
+    AgentCheckTtl(&'a str, HealthStatus),
+    /// `/v1/agent/check/update/<id>`.
+    AgentCheckUpdate(&'a str),
+    /// `/v1/agent/maintenance`.
+    AgentMaintenance,
 }
 
 impl<'a> Endpoint<'a> {
@@ -44,6 +71,9 @@ impl<'a> Endpoint<'a> {
         if let Some(node) = path.strip_prefix("/v1/agent/force-leave/") {
             return Some(Endpoint::AgentForceLeave(node));
         }
+        if let Some(endpoint) = Self::local_agent(path) {
+            return Some(endpoint);
+        }
         match path {
             "/v1/status/leader" => Some(Endpoint::StatusLeader),
             "/v1/status/peers" => Some(Endpoint::StatusPeers),
@@ -54,6 +84,54 @@ impl<'a> Endpoint<'a> {
             "/v1/agent/leave" => Some(Endpoint::AgentLeave),
             _ => None,
         }
+    }
+
+    /// The local agent's service and check endpoints.
+    fn local_agent(path: &'a str) -> Option<Self> {
+        const PREFIXED: &[(&str, fn(&str) -> Endpoint<'_>)] = &[
+            ("/v1/agent/service/deregister/", |id| {
+                Endpoint::AgentServiceDeregister(id)
+            }),
+            ("/v1/agent/service/maintenance/", |id| {
+                Endpoint::AgentServiceMaintenance(id)
+            }),
+            ("/v1/agent/health/service/id/", |id| {
+                Endpoint::AgentHealthById(id)
+            }),
+            ("/v1/agent/health/service/name/", |id| {
+                Endpoint::AgentHealthByName(id)
+            }),
+            ("/v1/agent/check/deregister/", |id| {
+                Endpoint::AgentCheckDeregister(id)
+            }),
+            ("/v1/agent/check/update/", |id| {
+                Endpoint::AgentCheckUpdate(id)
+            }),
+            ("/v1/agent/check/pass/", |id| {
+                Endpoint::AgentCheckTtl(id, HealthStatus::Passing)
+            }),
+            ("/v1/agent/check/warn/", |id| {
+                Endpoint::AgentCheckTtl(id, HealthStatus::Warning)
+            }),
+            ("/v1/agent/check/fail/", |id| {
+                Endpoint::AgentCheckTtl(id, HealthStatus::Critical)
+            }),
+        ];
+        match path {
+            "/v1/agent/services" => return Some(Endpoint::AgentServices),
+            "/v1/agent/service/register" => return Some(Endpoint::AgentServiceRegister),
+            "/v1/agent/checks" => return Some(Endpoint::AgentChecks),
+            "/v1/agent/check/register" => return Some(Endpoint::AgentCheckRegister),
+            "/v1/agent/maintenance" => return Some(Endpoint::AgentMaintenance),
+            _ => {}
+        }
+        for (prefix, endpoint) in PREFIXED {
+            if let Some(rest) = path.strip_prefix(prefix) {
+                return Some(endpoint(rest));
+            }
+        }
+        path.strip_prefix("/v1/agent/service/")
+            .map(Endpoint::AgentService)
     }
 
     fn methods(&self) -> &'static [&'static str] {
@@ -67,6 +145,19 @@ impl<'a> Endpoint<'a> {
             Endpoint::AgentJoin(_) | Endpoint::AgentLeave | Endpoint::AgentForceLeave(_) => {
                 agent_members::PUT_METHODS
             }
+            Endpoint::AgentServices
+            | Endpoint::AgentService(_)
+            | Endpoint::AgentHealthById(_)
+            | Endpoint::AgentHealthByName(_)
+            | Endpoint::AgentChecks => agent_services::GET_METHODS,
+            Endpoint::AgentServiceRegister
+            | Endpoint::AgentServiceDeregister(_)
+            | Endpoint::AgentServiceMaintenance(_)
+            | Endpoint::AgentCheckRegister
+            | Endpoint::AgentCheckDeregister(_)
+            | Endpoint::AgentCheckTtl(..)
+            | Endpoint::AgentCheckUpdate(_)
+            | Endpoint::AgentMaintenance => agent_services::PUT_METHODS,
         }
     }
 }
@@ -142,6 +233,25 @@ async fn dispatch<B: Backend>(
         Endpoint::AgentJoin(addr) => agent_members::join(shared, request, addr).await,
         Endpoint::AgentLeave => agent_members::leave(shared, request).await,
         Endpoint::AgentForceLeave(node) => agent_members::force_leave(shared, request, node).await,
+        Endpoint::AgentServices => agent_services::services(shared, request).await,
+        Endpoint::AgentService(id) => agent_services::service(shared, request, id).await,
+        Endpoint::AgentServiceRegister => agent_services::register(shared, request).await,
+        Endpoint::AgentServiceDeregister(id) => {
+            agent_services::deregister(shared, request, id).await
+        }
+        Endpoint::AgentServiceMaintenance(id) => {
+            agent_services::maintenance(shared, request, id).await
+        }
+        Endpoint::AgentHealthById(id) => agent_services::health_by_id(shared, request, id).await,
+        Endpoint::AgentHealthByName(name) => {
+            agent_services::health_by_name(shared, request, name).await
+        }
+        Endpoint::AgentChecks => agent_checks::checks(shared, request).await,
+        Endpoint::AgentCheckRegister => agent_checks::register(shared, request).await,
+        Endpoint::AgentCheckDeregister(id) => agent_checks::deregister(shared, request, id).await,
+        Endpoint::AgentCheckTtl(id, status) => agent_checks::ttl(shared, request, id, status).await,
+        Endpoint::AgentCheckUpdate(id) => agent_checks::update(shared, request, id).await,
+        Endpoint::AgentMaintenance => agent_checks::node_maintenance(shared, request).await,
     }
 }
 

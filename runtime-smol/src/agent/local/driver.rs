@@ -189,8 +189,14 @@ impl<B: Backend> Driver<B> {
         let events = self.syncs.0.clone();
         let env = self.env.clone();
         self.env.spawn(async move {
-            let result = write_all(&env, &backend, commands).await;
-            let _ = events.send(SyncEvent::Written(result)).await;
+            // Without a leader the writes would only fail; the full sync this schedules
+            // carries them once one is known.
+            let event = if backend.status().await.known_leader {
+                SyncEvent::Written(write_all(&env, &backend, commands).await)
+            } else {
+                SyncEvent::NoLeader
+            };
+            let _ = events.send(event).await;
         });
     }
 

@@ -12,6 +12,11 @@ mod probe;
 mod probe_http;
 mod probe_script;
 mod probe_tcp;
+mod startup;
+#[cfg(test)]
+mod tests;
+
+pub use startup::{config_definitions, node_row};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,6 +49,8 @@ pub struct LocalConfig {
     pub enable_script_checks: bool,
     /// Seeds check spreading and sync stagger.
     pub seed: u64,
+    /// Base interval between full syncs (Consul's minute; scaled up for large clusters).
+    pub full_sync_interval: std::time::Duration,
 }
 
 /// A handle on the running local agent. Cheap to clone; `Send + Sync`.
@@ -95,7 +102,8 @@ pub fn start<B: Backend>(
 ) -> LocalAgent {
     let (jobs, job_rx) = async_channel::unbounded();
     let now = env.now();
-    let local = LocalState::new(now, config.node.clone(), Rng::new(config.seed));
+    let mut local = LocalState::new(now, config.node.clone(), Rng::new(config.seed));
+    local.set_full_sync_base(config.full_sync_interval);
     let owner = Owner::new(local, &config, log);
     let driver = driver::Driver::new(env.clone(), backend, owner, job_rx);
     env.spawn(driver.run());
