@@ -9,6 +9,9 @@ use super::server::Shared;
 use super::{agent_checks, agent_members, agent_self, agent_services, kv, operator, status};
 use synod_core::state::catalog::types::HealthStatus;
 
+/// Builds an endpoint from the ID at the end of its path.
+type IdEndpoint = fn(&str) -> Endpoint<'_>;
+
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Endpoint<'a> {
@@ -88,7 +91,7 @@ impl<'a> Endpoint<'a> {
 
     /// The local agent's service and check endpoints.
     fn local_agent(path: &'a str) -> Option<Self> {
-        const PREFIXED: &[(&str, fn(&str) -> Endpoint<'_>)] = &[
+        const PREFIXED: &[(&str, IdEndpoint)] = &[
             ("/v1/agent/service/deregister/", |id| {
                 Endpoint::AgentServiceDeregister(id)
             }),
