@@ -93,6 +93,8 @@ pub struct LocalState {
     /// Removed locally, still to be deregistered from the catalog.
     pub(crate) removed_services: BTreeSet<String>,
     pub(crate) removed_checks: BTreeSet<String>,
+    /// Some entry is [`Sync::Dirty`] (kept so the driver's check after every input is O(1)).
+    pub(crate) urgent: bool,
     pub(crate) scheduler: Scheduler,
     pub(crate) rng: Rng,
     pub(crate) next_full_sync: Instant,
@@ -112,6 +114,7 @@ impl LocalState {
             checks: BTreeMap::new(),
             removed_services: BTreeSet::new(),
             removed_checks: BTreeSet::new(),
+            urgent: true,
             scheduler: Scheduler::new(rng.fork()),
             rng,
             next_full_sync: now,
@@ -165,6 +168,7 @@ impl LocalState {
             }
         }
         let changed = self.services.get(&id).is_none_or(|s| s.def != def);
+        self.urgent |= changed;
         self.removed_services.remove(&id);
         self.services.insert(
             id,
@@ -358,11 +362,7 @@ impl LocalState {
 
     /// Whether a change waits to be written now.
     pub fn needs_sync(&self) -> bool {
-        self.node_sync == Sync::Dirty
-            || !self.removed_services.is_empty()
-            || !self.removed_checks.is_empty()
-            || self.services.values().any(|s| s.sync == Sync::Dirty)
-            || self.checks.values().any(|c| c.sync == Sync::Dirty)
+        self.urgent || !self.removed_services.is_empty() || !self.removed_checks.is_empty()
     }
 
     /// Every local service, by ID.
@@ -437,6 +437,7 @@ impl LocalState {
                 sync: Sync::Dirty,
             },
         );
+        self.urgent = true;
         self.drain_scheduler();
     }
 
@@ -451,6 +452,7 @@ impl LocalState {
                 sync: Sync::Dirty,
             },
         );
+        self.urgent = true;
     }
 
     fn drop_check(&mut self, check_id: &str) {
@@ -475,6 +477,7 @@ impl LocalState {
                 scheduler::Action::StatusChanged { check_id, .. } => {
                     if let Some(entry) = self.checks.get_mut(&check_id) {
                         entry.sync = Sync::Dirty;
+                        self.urgent = true;
                     }
                 }
                 scheduler::Action::OutputChanged { check_id, .. } => {

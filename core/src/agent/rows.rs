@@ -61,6 +61,7 @@ impl LocalState {
             commands.push(self.registration(None, rows, node_pending));
         }
         self.node_sync = Sync::Clean;
+        self.urgent = false;
         commands
     }
 
