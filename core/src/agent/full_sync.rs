@@ -2,7 +2,7 @@
 //! what differs, and queue deregistrations for what the agent does not know. Also the interval
 //! between full syncs (Consul's: a minute, stretched for clusters over 128 nodes).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::agent::entries::Sync;
@@ -61,33 +61,33 @@ impl LocalState {
         let node_same = view.node.as_ref().is_some_and(|n| *n == self.node);
         self.node_sync = if node_same { Sync::Clean } else { Sync::Dirty };
         // Entries the catalog lacks or has differently get written; the rest are in sync.
+        let have_services: BTreeMap<&str, &Service> =
+            view.services.iter().map(|s| (s.id.as_str(), s)).collect();
+        let have_checks: BTreeMap<&str, &Check> = view
+            .checks
+            .iter()
+            .map(|c| (c.check_id.as_str(), c))
+            .collect();
         for service in self.services.values_mut() {
             let want = service.def.catalog_service();
-            let same = view.services.iter().any(|have| {
-                have.id == want.id
-                    && if want.enable_tag_override {
-                        Service {
-                            tags: have.tags.clone(),
-                            ..want.clone()
-                        } == *have
-                    } else {
-                        *have == want
-                    }
+            let same = have_services.get(want.id.as_str()).is_some_and(|have| {
+                if want.enable_tag_override {
+                    Service {
+                        tags: have.tags.clone(),
+                        ..want.clone()
+                    } == **have
+                } else {
+                    **have == want
+                }
             });
             service.sync = if same { Sync::Clean } else { Sync::Dirty };
         }
         let node_name = self.node.node.clone();
-        let ids: Vec<String> = self.checks.keys().cloned().collect();
-        for id in ids {
-            let status = self.scheduler.status(&id);
-            let Some(entry) = self.checks.get_mut(&id) else {
-                continue;
-            };
-            let want = comparable(entry.row(&node_name, status));
-            let same = view
-                .checks
-                .iter()
-                .any(|have| have.check_id == id && comparable(have.clone()) == want);
+        for (id, entry) in self.checks.iter_mut() {
+            let want = entry.row(&node_name, self.scheduler.status(id));
+            let same = have_checks
+                .get(id.as_str())
+                .is_some_and(|have| same_check(have, &want));
             entry.sync = if same { Sync::Clean } else { Sync::Dirty };
         }
         // What the catalog has and the agent does not: remove it. A removed service takes its
@@ -110,9 +110,31 @@ impl LocalState {
     }
 }
 
-/// A check row without what the catalog fills in itself (the service's name and tags).
-fn comparable(mut check: Check) -> Check {
-    check.service_name.clear();
-    check.service_tags.clear();
-    check
+/// Whether the catalog's row matches the agent's, ignoring what the catalog fills in itself
+/// (the service's name and tags).
+fn same_check(have: &Check, want: &Check) -> bool {
+    let Check {
+        node,
+        check_id,
+        name,
+        status,
+        notes,
+        output,
+        service_id,
+        service_name: _,
+        service_tags: _,
+        check_type,
+        interval_us,
+        timeout_us,
+    } = want;
+    have.node == *node
+        && have.check_id == *check_id
+        && have.name == *name
+        && have.status == *status
+        && have.notes == *notes
+        && have.output == *output
+        && have.service_id == *service_id
+        && have.check_type == *check_type
+        && have.interval_us == *interval_us
+        && have.timeout_us == *timeout_us
 }

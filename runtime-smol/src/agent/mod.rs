@@ -149,6 +149,9 @@ async fn serve(
     let serf = start_gossip(&env, &config, &identity, keyring, &handle, &exit_tx, &log).await?;
     let backend = http_backend::NodeBackend::new(handle.clone(), identity, serf.clone(), exit_tx);
     let local_agent = start_local_agent(&env, &config, &uuid, cluster_addr, &backend, &log).await?;
+    if let Some(serf) = &serf {
+        env.spawn(follow_cluster_size(serf.clone(), local_agent.clone()));
+    }
     let backend = backend.with_local(local_agent);
     start_http_api(&env, &config, backend, &log).await?;
     log.info(
@@ -393,6 +396,18 @@ async fn start_local_agent(
         .await
         .map_err(|e| AgentError(format!("Error loading service or check definitions: {e}")))?;
     Ok(agent)
+}
+
+/// Keeps the local agent's idea of the cluster size current (it spaces out full syncs).
+async fn follow_cluster_size(serf: SerfHandle, agent: local::LocalAgent) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+    loop {
+        let live = serf.members().iter().filter(|m| m.status.is_live()).count();
+        if agent.set_cluster_size(live).await.is_err() {
+            return;
+        }
+        smol::Timer::after(EVERY).await;
+    }
 }
 
 /// Starts the HTTP API on `config.client:config.http_port`, unless that port is disabled.

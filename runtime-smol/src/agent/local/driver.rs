@@ -20,6 +20,9 @@ use crate::shell::smol_env::SmolEnv;
 const NO_LEADER_RETRY: Duration = Duration::from_millis(250);
 /// After a failed read or write, a full sync runs again this soon (plus stagger).
 const FAILED_SYNC_RETRY: Duration = Duration::from_secs(2);
+/// Timer wake-ups are rounded up to this grid, so that thousands of spread-out checks are
+/// started in batches rather than one wake-up each (a probe starts at most this late).
+const WAKE_GRID_MICROS: u64 = 10_000;
 
 /// How a sync in flight ended.
 enum SyncEvent {
@@ -39,6 +42,15 @@ enum Wake {
     Probe(String, Outcome),
     Sync(SyncEvent),
     Deadline,
+}
+
+/// `at` rounded up to the wake-up grid.
+fn on_grid(at: Instant) -> Instant {
+    let micros = at.as_micros();
+    let rounded = micros
+        .div_ceil(WAKE_GRID_MICROS)
+        .saturating_mul(WAKE_GRID_MICROS);
+    Instant::from_micros(rounded)
 }
 
 pub(super) struct Driver<B> {
@@ -78,7 +90,7 @@ impl<B: Backend> Driver<B> {
             }
             self.drain_actions();
             self.start_sync();
-            let deadline = self.owner.local.poll_timeout();
+            let deadline = self.owner.local.poll_timeout().map(on_grid);
             let wake = self.next_wake(deadline).await;
             self.owner.now = self.env.now();
             match wake {
@@ -87,6 +99,10 @@ impl<B: Backend> Driver<B> {
                 Wake::Probe(check_id, outcome) => {
                     let now = self.owner.now;
                     self.owner.local.handle_outcome(now, &check_id, outcome);
+                    // Take every other finished probe in the same wake-up.
+                    while let Ok((check_id, outcome)) = self.probes.1.try_recv() {
+                        self.owner.local.handle_outcome(now, &check_id, outcome);
+                    }
                 }
                 Wake::Sync(event) => self.sync_finished(event),
                 Wake::Deadline => {}

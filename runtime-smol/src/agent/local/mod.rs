@@ -217,6 +217,11 @@ impl LocalAgent {
         .await?
     }
 
+    /// The number of nodes in the cluster, which stretches the full-sync interval past 128.
+    pub async fn set_cluster_size(&self, nodes: usize) -> Result<(), LocalFailure> {
+        self.call(move |o| o.local.set_cluster_size(nodes)).await
+    }
+
     /// `/v1/agent/maintenance`.
     pub async fn node_maintenance(&self, enable: bool, reason: String) -> Result<(), LocalFailure> {
         self.call(move |o| o.local.set_node_maintenance(enable, &reason))

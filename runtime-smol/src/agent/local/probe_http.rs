@@ -2,12 +2,13 @@
 //! Consul's output (`HTTP GET <url>: 200 OK Output: <body>`). `https://` URLs are reported
 //! critical: this agent has no TLS client.
 
-use async_net::TcpStream;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use synod_core::health::HttpProbe;
 use synod_core::health::check::DEFAULT_OUTPUT_MAX_SIZE;
 use synod_core::health::scheduler::Outcome;
 use synod_core::state::catalog::types::HealthStatus;
+
+use super::probe_tcp::connect;
 
 /// Most response bytes read (head plus the start of the body).
 const MAX_READ: u64 = 16 * 1024 + DEFAULT_OUTPUT_MAX_SIZE as u64;
@@ -103,7 +104,7 @@ pub(super) async fn probe(probe: &HttpProbe) -> Outcome {
         Err(e) => return critical(format!("{prefix}: {e}")),
     };
     let exchange = async {
-        let mut stream = TcpStream::connect(target.host_port.as_str())
+        let mut stream = connect(&target.host_port)
             .await
             .map_err(|e| format!("dial tcp {}: {e}", target.host_port))?;
         stream
