@@ -4,13 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
-use crate::agent::entries::{AgentCheck, AgentService, CheckBody, CheckEntry, Source, Sync};
+use crate::agent::entries::{AgentService, CheckBody, CheckEntry, Source, Sync};
 use crate::agent::full_sync::{FULL_SYNC_INTERVAL, scaled_interval};
 use crate::health::check::{CheckDefinition, CheckKind, ServiceDefinition};
-use crate::health::maintenance::{
-    NODE_MAINTENANCE_CHECK_ID, node_maintenance_check, service_maintenance_check,
-    service_maintenance_check_id,
-};
 use crate::health::scheduler::{self, Outcome, Scheduler};
 use crate::rand::Rng;
 use crate::state::catalog::types::{HealthStatus, Node};
@@ -286,41 +282,6 @@ impl LocalState {
         Ok(())
     }
 
-    /// Node maintenance on (with `reason`) or off.
-    pub fn set_node_maintenance(&mut self, enable: bool, reason: &str) {
-        let id = NODE_MAINTENANCE_CHECK_ID;
-        if enable {
-            if !self.checks.contains_key(id) {
-                let row = node_maintenance_check(&self.node.node, reason);
-                self.put_fixed(row);
-            }
-        } else if self.checks.contains_key(id) {
-            self.drop_check(id);
-        }
-    }
-
-    /// Maintenance of one service instance on (with `reason`) or off.
-    pub fn set_service_maintenance(
-        &mut self,
-        service_id: &str,
-        enable: bool,
-        reason: &str,
-    ) -> Result<(), LocalError> {
-        if !self.services.contains_key(service_id) {
-            return Err(LocalError::NoServiceForMaintenance(service_id.to_owned()));
-        }
-        let id = service_maintenance_check_id(service_id);
-        if enable {
-            if !self.checks.contains_key(&id) {
-                let row = service_maintenance_check(&self.node.node, service_id, reason);
-                self.put_fixed(row);
-            }
-        } else if self.checks.contains_key(&id) {
-            self.drop_check(&id);
-        }
-        Ok(())
-    }
-
     /// Records a probe's result.
     pub fn handle_outcome(&mut self, now: Instant, check_id: &str, outcome: Outcome) {
         self.scheduler.handle_outcome(now, check_id, outcome);
@@ -365,49 +326,6 @@ impl LocalState {
         self.urgent || !self.removed_services.is_empty() || !self.removed_checks.is_empty()
     }
 
-    /// Every local service, by ID.
-    pub fn services(&self) -> impl Iterator<Item = &AgentService> {
-        self.services.values()
-    }
-
-    /// One local service.
-    pub fn service(&self, service_id: &str) -> Option<&AgentService> {
-        self.services.get(service_id)
-    }
-
-    /// Every local check as the agent reports it, by ID.
-    pub fn checks(&self) -> Vec<AgentCheck> {
-        self.checks.keys().filter_map(|id| self.check(id)).collect()
-    }
-
-    /// One local check as the agent reports it.
-    pub fn check(&self, check_id: &str) -> Option<AgentCheck> {
-        let entry = self.checks.get(check_id)?;
-        let mut row = entry.row(&self.node.node, self.scheduler.status(check_id));
-        if let Some(service) = self.services.get(&row.service_id) {
-            row.service_name = service.def.name.clone();
-            row.service_tags = service.def.tags.clone();
-        }
-        let def = match &entry.body {
-            CheckBody::Probe(def) => Some(def.clone()),
-            CheckBody::Fixed(_) => None,
-        };
-        Some(AgentCheck {
-            row,
-            def,
-            source: entry.source,
-        })
-    }
-
-    /// The checks that bear on `service_id` (node checks and its own), by ID.
-    pub fn service_checks(&self, service_id: &str) -> Vec<AgentCheck> {
-        self.checks
-            .iter()
-            .filter(|(_, c)| c.service_id().is_empty() || c.service_id() == service_id)
-            .filter_map(|(id, _)| self.check(id))
-            .collect()
-    }
-
     pub(crate) fn schedule_full_sync(&mut self, now: Instant) {
         let interval = scaled_interval(self.sync_base, self.cluster_size);
         let micros = u64::try_from(interval.as_micros()).unwrap_or(u64::MAX);
@@ -441,7 +359,7 @@ impl LocalState {
         self.drain_scheduler();
     }
 
-    fn put_fixed(&mut self, row: crate::state::catalog::types::Check) {
+    pub(crate) fn put_fixed(&mut self, row: crate::state::catalog::types::Check) {
         let id = row.check_id.clone();
         self.removed_checks.remove(&id);
         self.checks.insert(
@@ -455,7 +373,7 @@ impl LocalState {
         self.urgent = true;
     }
 
-    fn drop_check(&mut self, check_id: &str) {
+    pub(crate) fn drop_check(&mut self, check_id: &str) {
         self.scheduler.remove(check_id);
         if self.checks.remove(check_id).is_some() {
             self.removed_checks.insert(check_id.to_owned());

@@ -10,7 +10,9 @@
 mod entries;
 pub mod full_sync;
 mod local_state;
+mod maintenance;
 mod rows;
+mod views;
 
 pub use entries::{AgentCheck, AgentService, Source};
 pub use full_sync::{FULL_SYNC_INTERVAL, NodeView, full_sync_interval, scaled_interval};
