@@ -194,11 +194,11 @@ impl Scheduler {
 
     /// Fires every deadline at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some((at, id, timer)) = self.timers.first().cloned() {
-            if at > now {
+        while self.timers.first().is_some_and(|(at, _, _)| *at <= now) {
+            // Taken by value: no clone of the check ID per fired timer.
+            let Some((at, id, timer)) = self.timers.pop_first() else {
                 break;
-            }
-            self.timers.remove(&(at, id.clone(), timer));
+            };
             if let Some(tracked) = self.checks.get_mut(&id) {
                 tracked.timers.remove(&timer);
             }

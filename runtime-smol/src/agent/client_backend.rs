@@ -16,6 +16,7 @@ use super::ExitRequest;
 use super::client_report::client_self;
 use super::formation::{ServerMember, server_member};
 use super::gossip_api;
+use super::local::LocalAgent;
 use super::reload::ReloadHandle;
 use super::self_report::AgentIdentity;
 use crate::http::agent_members::MemberInfo;
@@ -59,6 +60,8 @@ pub struct ClientBackend {
     status: Arc<Mutex<Option<(Instant, Status)>>>,
     /// Where `PUT /v1/agent/reload` asks for a config reload.
     reload: ReloadHandle,
+    /// The agent's own services and checks (set once started).
+    local: Option<LocalAgent>,
 }
 
 impl ClientBackend {
@@ -76,6 +79,15 @@ impl ClientBackend {
             exit,
             status: Arc::new(Mutex::new(None)),
             reload,
+            local: None,
+        }
+    }
+
+    /// This backend serving the agent endpoints through `local`.
+    pub(super) fn with_local(self, local: LocalAgent) -> Self {
+        ClientBackend {
+            local: Some(local),
+            ..self
         }
     }
 
@@ -146,6 +158,10 @@ fn pool_failure(error: PoolError) -> ClientResponse {
 }
 
 impl Backend for ClientBackend {
+    fn local_agent(&self) -> Option<LocalAgent> {
+        self.local.clone()
+    }
+
     fn reload(&self) -> impl Future<Output = Result<(), String>> + Send {
         let reload = self.reload.clone();
         async move { reload.reload().await }

@@ -18,8 +18,8 @@ use super::client_report::client_lan_tags;
 use super::reload::{self, ConfigLoader, ReloadHandle};
 use super::self_report::AgentIdentity;
 use super::{
-    AgentConfig, AgentError, ExitRequest, gossip, identity, leaves_on_signal, start_gossip,
-    start_http_api,
+    AgentConfig, AgentError, ExitRequest, follow_cluster_size, gossip, identity, leaves_on_signal,
+    start_gossip, start_http_api, start_local_agent,
 };
 use crate::rpc::pool::ServerSource;
 use crate::rpc::{PoolSettings, RpcPool};
@@ -100,12 +100,17 @@ async fn serve(
     let (pool, connections) = RpcPool::new(server_source(&serf, &config.datacenter), settings);
     crate::shell::Env::spawn(&env, connections);
     let (reload_handle, reload_requests) = reload::channel();
+    let backend = ClientBackend::new(pool, identity, serf.clone(), exit_tx, reload_handle.clone());
+    let lan_addr = SocketAddr::new(advertise, lan_port);
+    let local_agent = start_local_agent(&env, &config, &uuid, lan_addr, &backend, &log)?;
+    crate::shell::Env::spawn(&env, follow_cluster_size(serf.clone(), local_agent.clone()));
+    // Hands the config-file definitions to the local agent now and after every reload.
     let reloader =
-        reload::Reloader::start(loader, reload::UnwiredSink, config.clone(), log.clone())
+        reload::Reloader::start(loader, local_agent.clone(), config.clone(), log.clone())
             .await
             .map_err(AgentError)?;
     crate::shell::Env::spawn(&env, reloader.serve(reload_requests));
-    let backend = ClientBackend::new(pool, identity, serf.clone(), exit_tx, reload_handle.clone());
+    let backend = backend.with_local(local_agent);
     start_http_api(&env, &config, backend, seed, &log).await?;
     log.info(
         "agent",

@@ -15,6 +15,7 @@ use super::ExitRequest;
 use super::formation::server_member;
 use super::gossip_api;
 use super::leave::graceful_leave;
+use super::local::LocalAgent;
 use super::reload::ReloadHandle;
 use super::self_report::{self, AgentIdentity};
 use crate::http::agent_members::MemberInfo;
@@ -38,6 +39,8 @@ pub(super) struct NodeBackend {
     exit: Sender<ExitRequest>,
     /// Where `PUT /v1/agent/reload` asks for a config reload.
     reload: ReloadHandle,
+    /// The agent's own services and checks (set once started).
+    local: Option<LocalAgent>,
 }
 
 impl NodeBackend {
@@ -54,6 +57,15 @@ impl NodeBackend {
             serf,
             exit,
             reload,
+            local: None,
+        }
+    }
+
+    /// This backend serving the agent endpoints through `local`.
+    pub(super) fn with_local(self, local: LocalAgent) -> Self {
+        NodeBackend {
+            local: Some(local),
+            ..self
         }
     }
 
@@ -213,6 +225,10 @@ impl Backend for NodeBackend {
             };
             future::or(committed, timeout).await
         }
+    }
+
+    fn local_agent(&self) -> Option<LocalAgent> {
+        self.local.clone()
     }
 
     fn members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {

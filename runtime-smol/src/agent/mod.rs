@@ -18,6 +18,7 @@ mod http_backend;
 mod identity;
 mod join;
 mod leave;
+pub mod local;
 mod members_report;
 mod peers_json;
 mod reconcile;
@@ -198,11 +199,6 @@ async fn serve(
         ));
     }
     let (reload_handle, reload_requests) = reload::channel();
-    let reloader =
-        reload::Reloader::start(loader, reload::UnwiredSink, config.clone(), log.clone())
-            .await
-            .map_err(AgentError)?;
-    env.spawn(reloader.serve(reload_requests));
     let backend = http_backend::NodeBackend::new(
         handle.clone(),
         identity,
@@ -210,6 +206,17 @@ async fn serve(
         exit_tx,
         reload_handle.clone(),
     );
+    let local_agent = start_local_agent(&env, &config, &uuid, cluster_addr, &backend, &log)?;
+    if let Some(serf) = &serf {
+        env.spawn(follow_cluster_size(serf.clone(), local_agent.clone()));
+    }
+    // Hands the config-file definitions to the local agent now and after every reload.
+    let reloader =
+        reload::Reloader::start(loader, local_agent.clone(), config.clone(), log.clone())
+            .await
+            .map_err(AgentError)?;
+    env.spawn(reloader.serve(reload_requests));
+    let backend = backend.with_local(local_agent);
     // Client agents' RPC arrives on the Raft listener; each request goes through this server.
     let rpc = crate::rpc::client_conn_handler(env.clone(), Arc::new(backend.clone()), log.clone());
     shell.serve_clients(rpc);
@@ -450,6 +457,48 @@ fn is_fresh(recovered: &Recovered) -> bool {
     recovered.hard_state.term == Term(0)
         && recovered.entries.is_empty()
         && recovered.snapshot.is_none()
+}
+
+/// Starts the agent's own services and checks (restoring API registrations, registering the
+/// node) and applies the config files' definitions.
+pub(super) fn start_local_agent<B: Backend + Clone>(
+    env: &SmolEnv,
+    config: &AgentConfig,
+    uuid: &str,
+    cluster_addr: SocketAddr,
+    backend: &B,
+    log: &Log,
+) -> Result<local::LocalAgent, AgentError> {
+    let local_config = local::LocalConfig {
+        node: local::node_row(
+            uuid,
+            &config.node_name,
+            cluster_addr.ip(),
+            &config.datacenter,
+        ),
+        data_dir: config.data_dir.clone(),
+        enable_script_checks: config.enable_script_checks,
+        seed: identity::random_seed().map_err(|e| AgentError(format!("no entropy: {e}")))?,
+        full_sync_interval: synod_core::agent::FULL_SYNC_INTERVAL,
+    };
+    Ok(local::start(
+        env,
+        Arc::new(backend.clone()),
+        local_config,
+        log.clone(),
+    ))
+}
+
+/// Keeps the local agent's idea of the cluster size current (it spaces out full syncs).
+pub(super) async fn follow_cluster_size(serf: SerfHandle, agent: local::LocalAgent) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+    loop {
+        let live = serf.members().iter().filter(|m| m.status.is_live()).count();
+        if agent.set_cluster_size(live).await.is_err() {
+            return;
+        }
+        smol::Timer::after(EVERY).await;
+    }
 }
 
 /// Starts the HTTP API on `config.client:config.http_port`, unless that port is disabled.

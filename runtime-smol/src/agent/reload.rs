@@ -226,20 +226,6 @@ fn names<T>(items: &[T], id: impl Fn(&T) -> &String) -> String {
     format!("[{}]", ids.join(","))
 }
 
-/// The sink until the agent's local service state is wired in: definitions are validated,
-/// logged and kept by the [`Reloader`], but nothing registers them yet.
-pub struct UnwiredSink;
-
-impl DefinitionSink for UnwiredSink {
-    fn replace_config_definitions(
-        &self,
-        _services: Vec<ServiceDefinition>,
-        _checks: Vec<CheckDefinition>,
-    ) -> impl Future<Output = Result<(), String>> {
-        std::future::ready(Ok(()))
-    }
-}
-
 #[cfg(test)]
 #[path = "reload_tests.rs"]
 mod tests;

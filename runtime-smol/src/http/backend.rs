@@ -77,6 +77,12 @@ pub trait Backend: Send + Sync + 'static {
         std::future::ready(Err(NO_GOSSIP.to_owned()))
     }
 
+    /// The agent's own services and checks (`/v1/agent/service*`, `/v1/agent/check*`); `None`
+    /// for backends that run no local agent.
+    fn local_agent(&self) -> Option<crate::agent::local::LocalAgent> {
+        None
+    }
+
     /// Marks failed member `node` left across the pool (`prune`: forget it entirely).
     fn force_leave(
         &self,

@@ -14,9 +14,11 @@
 //! Handlers for new endpoints go in their own module, registered in [`router`]; request bodies
 //! decode with [`json::decode_case_insensitive`] and answers encode with [`json::encode`].
 
+pub mod agent_checks;
 pub mod agent_members;
 pub mod agent_reload;
 pub mod agent_self;
+pub mod agent_services;
 pub mod backend;
 pub mod blocking;
 pub mod catalog;

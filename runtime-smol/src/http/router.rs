@@ -7,8 +7,13 @@ use super::backend::Backend;
 use super::errors::HttpError;
 use super::server::Shared;
 use super::{
-    agent_members, agent_reload, agent_self, catalog, gzip, health, kv, operator, status, ui,
+    agent_checks, agent_members, agent_reload, agent_self, agent_services, catalog, gzip, health,
+    kv, operator, status, ui,
 };
+use synod_core::state::catalog::types::HealthStatus;
+
+/// Builds an endpoint from the ID at the end of its path.
+type IdEndpoint = fn(&str) -> Endpoint<'_>;
 
 /// A recognised endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +44,32 @@ enum Endpoint<'a> {
     Catalog(catalog::Route<'a>),
     /// `/v1/health/*`.
     Health(health::Route<'a>),
+    /// `/v1/agent/services`.
+    AgentServices,
+    /// `/v1/agent/service/<id>`.
+    AgentService(&'a str),
+    /// `/v1/agent/service/register`.
+    AgentServiceRegister,
+    /// `/v1/agent/service/deregister/<id>`.
+    AgentServiceDeregister(&'a str),
+    /// `/v1/agent/service/maintenance/<id>`.
+    AgentServiceMaintenance(&'a str),
+    /// `/v1/agent/health/service/id/<id>`.
+    AgentHealthById(&'a str),
+    /// `/v1/agent/health/service/name/<name>`.
+    AgentHealthByName(&'a str),
+    /// `/v1/agent/checks`.
+    AgentChecks,
+    /// `/v1/agent/check/register`.
+    AgentCheckRegister,
+    /// `/v1/agent/check/deregister/<id>`.
+    AgentCheckDeregister(&'a str),
+    /// `/v1/agent/check/pass|warn|fail/<id>`.
+    AgentCheckTtl(&'a str, HealthStatus),
+    /// `/v1/agent/check/update/<id>`.
+    AgentCheckUpdate(&'a str),
+    /// `/v1/agent/maintenance`.
+    AgentMaintenance,
 }
 
 impl<'a> Endpoint<'a> {
@@ -58,6 +89,9 @@ impl<'a> Endpoint<'a> {
         if let Some(route) = health::Route::of(path) {
             return Some(Endpoint::Health(route));
         }
+        if let Some(endpoint) = Self::local_agent(path) {
+            return Some(endpoint);
+        }
         match path {
             "/v1/status/leader" => Some(Endpoint::StatusLeader),
             "/v1/status/peers" => Some(Endpoint::StatusPeers),
@@ -69,6 +103,54 @@ impl<'a> Endpoint<'a> {
             "/v1/agent/reload" => Some(Endpoint::AgentReload),
             _ => None,
         }
+    }
+
+    /// The local agent's service and check endpoints.
+    fn local_agent(path: &'a str) -> Option<Self> {
+        const PREFIXED: &[(&str, IdEndpoint)] = &[
+            ("/v1/agent/service/deregister/", |id| {
+                Endpoint::AgentServiceDeregister(id)
+            }),
+            ("/v1/agent/service/maintenance/", |id| {
+                Endpoint::AgentServiceMaintenance(id)
+            }),
+            ("/v1/agent/health/service/id/", |id| {
+                Endpoint::AgentHealthById(id)
+            }),
+            ("/v1/agent/health/service/name/", |id| {
+                Endpoint::AgentHealthByName(id)
+            }),
+            ("/v1/agent/check/deregister/", |id| {
+                Endpoint::AgentCheckDeregister(id)
+            }),
+            ("/v1/agent/check/update/", |id| {
+                Endpoint::AgentCheckUpdate(id)
+            }),
+            ("/v1/agent/check/pass/", |id| {
+                Endpoint::AgentCheckTtl(id, HealthStatus::Passing)
+            }),
+            ("/v1/agent/check/warn/", |id| {
+                Endpoint::AgentCheckTtl(id, HealthStatus::Warning)
+            }),
+            ("/v1/agent/check/fail/", |id| {
+                Endpoint::AgentCheckTtl(id, HealthStatus::Critical)
+            }),
+        ];
+        match path {
+            "/v1/agent/services" => return Some(Endpoint::AgentServices),
+            "/v1/agent/service/register" => return Some(Endpoint::AgentServiceRegister),
+            "/v1/agent/checks" => return Some(Endpoint::AgentChecks),
+            "/v1/agent/check/register" => return Some(Endpoint::AgentCheckRegister),
+            "/v1/agent/maintenance" => return Some(Endpoint::AgentMaintenance),
+            _ => {}
+        }
+        for (prefix, endpoint) in PREFIXED {
+            if let Some(rest) = path.strip_prefix(prefix) {
+                return Some(endpoint(rest));
+            }
+        }
+        path.strip_prefix("/v1/agent/service/")
+            .map(Endpoint::AgentService)
     }
 
     fn methods(&self) -> &'static [&'static str] {
@@ -85,6 +167,19 @@ impl<'a> Endpoint<'a> {
             Endpoint::AgentReload => agent_reload::METHODS,
             Endpoint::Catalog(route) => route.methods(),
             Endpoint::Health(_) => health::METHODS,
+            Endpoint::AgentServices
+            | Endpoint::AgentService(_)
+            | Endpoint::AgentHealthById(_)
+            | Endpoint::AgentHealthByName(_)
+            | Endpoint::AgentChecks => agent_services::GET_METHODS,
+            Endpoint::AgentServiceRegister
+            | Endpoint::AgentServiceDeregister(_)
+            | Endpoint::AgentServiceMaintenance(_)
+            | Endpoint::AgentCheckRegister
+            | Endpoint::AgentCheckDeregister(_)
+            | Endpoint::AgentCheckTtl(..)
+            | Endpoint::AgentCheckUpdate(_)
+            | Endpoint::AgentMaintenance => agent_services::PUT_METHODS,
         }
     }
 }
@@ -182,6 +277,25 @@ async fn dispatch<B: Backend>(
         Endpoint::AgentReload => agent_reload::reload(shared, request).await,
         Endpoint::Catalog(route) => catalog::handle(shared, request, route).await,
         Endpoint::Health(route) => health::handle(shared, request, route).await,
+        Endpoint::AgentServices => agent_services::services(shared, request).await,
+        Endpoint::AgentService(id) => agent_services::service(shared, request, id).await,
+        Endpoint::AgentServiceRegister => agent_services::register(shared, request).await,
+        Endpoint::AgentServiceDeregister(id) => {
+            agent_services::deregister(shared, request, id).await
+        }
+        Endpoint::AgentServiceMaintenance(id) => {
+            agent_services::maintenance(shared, request, id).await
+        }
+        Endpoint::AgentHealthById(id) => agent_services::health_by_id(shared, request, id).await,
+        Endpoint::AgentHealthByName(name) => {
+            agent_services::health_by_name(shared, request, name).await
+        }
+        Endpoint::AgentChecks => agent_checks::checks(shared, request).await,
+        Endpoint::AgentCheckRegister => agent_checks::register(shared, request).await,
+        Endpoint::AgentCheckDeregister(id) => agent_checks::deregister(shared, request, id).await,
+        Endpoint::AgentCheckTtl(id, status) => agent_checks::ttl(shared, request, id, status).await,
+        Endpoint::AgentCheckUpdate(id) => agent_checks::update(shared, request, id).await,
+        Endpoint::AgentMaintenance => agent_checks::node_maintenance(shared, request).await,
     }
 }
 
