@@ -3,18 +3,21 @@
 //! (until the tombstone is reaped).
 
 use bytes::Bytes;
-use std::collections::BTreeMap;
+use imbl::OrdMap;
 use std::ops::Bound;
 
 use crate::state::kv_types::{KvCommand, KvCommandResult, KvEntry, KvQuery, KvQueryResult};
 use crate::wire::DecodeError;
 
 /// The KV table. Every write is applied at a Raft index that exceeds all earlier ones.
+///
+/// Persistent ordered maps: a clone (the published read view) costs O(1) and shares structure,
+/// and a later write copies only the path to the key it changes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KvStore {
-    entries: BTreeMap<String, KvEntry>,
+    entries: OrdMap<String, KvEntry>,
     /// Deleted key → index of its deletion. A key is never both live and tombstoned.
-    tombstones: BTreeMap<String, u64>,
+    tombstones: OrdMap<String, u64>,
     /// Index of the last write that changed the table.
     table_index: u64,
 }
@@ -145,9 +148,16 @@ impl KvStore {
 
     /// Forgets tombstones at or below `up_to_index`; returns how many were dropped.
     pub fn reap_tombstones(&mut self, up_to_index: u64) -> usize {
-        let before = self.tombstones.len();
-        self.tombstones.retain(|_, t| *t > up_to_index);
-        before - self.tombstones.len()
+        let reaped: Vec<String> = self
+            .tombstones
+            .iter()
+            .filter(|(_, t)| **t <= up_to_index)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in &reaped {
+            self.tombstones.remove(key);
+        }
+        reaped.len()
     }
 
     /// The entry at `key`, if live.
@@ -194,7 +204,7 @@ impl KvStore {
             }
             if store
                 .entries
-                .last_key_value()
+                .get_max()
                 .is_some_and(|(k, _)| *k >= entry.key)
             {
                 return malformed("kv entries not in strictly ascending key order");
@@ -208,11 +218,7 @@ impl KvStore {
             if store.entries.contains_key(&key) {
                 return malformed("tombstone for a live key");
             }
-            if store
-                .tombstones
-                .last_key_value()
-                .is_some_and(|(k, _)| *k >= key)
-            {
+            if store.tombstones.get_max().is_some_and(|(k, _)| *k >= key) {
                 return malformed("tombstones not in strictly ascending key order");
             }
             store.tombstones.insert(key, index);
@@ -344,8 +350,8 @@ impl KvStore {
 
 /// Entries of `map` from `start` on, in key order.
 fn range_from<'a, V>(
-    map: &'a BTreeMap<String, V>,
+    map: &'a OrdMap<String, V>,
     start: &str,
 ) -> impl Iterator<Item = (&'a String, &'a V)> {
-    map.range::<str, _>((Bound::Included(start), Bound::Unbounded))
+    map.range::<_, str>((Bound::Included(start), Bound::Unbounded))
 }

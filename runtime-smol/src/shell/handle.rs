@@ -7,7 +7,7 @@ use event_listener::Event;
 use synod_core::ids::{LogIndex, NodeId, Term};
 use synod_core::node::{ClientError, ClientRequest, ClientResponse, Node};
 use synod_core::raft::{Membership, ProposeError, Role};
-use synod_core::state::State;
+use synod_core::state::{State, StateView};
 use synod_core::time::{Duration, Instant};
 
 /// What handles ask of the loop, each with where to answer it.
@@ -96,9 +96,10 @@ pub(crate) struct StatusCell {
     status: Mutex<Status>,
     /// Notified whenever the applied index moves.
     applied: Event,
-    /// The state as last applied, published for reads that need no consensus (stale reads,
-    /// DNS) so they run on any thread without entering the loop.
-    view: Mutex<Arc<State>>,
+    /// The tables as last applied, published for reads that need no consensus (stale reads,
+    /// DNS) so they run on any thread without entering the loop. Publishing is O(1): the
+    /// tables are persistent maps shared with the node's state.
+    view: Mutex<Arc<StateView>>,
 }
 
 impl SharedStatus {
@@ -106,12 +107,12 @@ impl SharedStatus {
         SharedStatus(Arc::new(StatusCell {
             status: Mutex::new(status),
             applied: Event::new(),
-            view: Mutex::new(Arc::new(state.clone())),
+            view: Mutex::new(Arc::new(state.view())),
         }))
     }
 
-    /// The last published state.
-    pub(crate) fn view(&self) -> Arc<State> {
+    /// The last published tables.
+    pub(crate) fn view(&self) -> Arc<StateView> {
         self.0
             .view
             .lock()
@@ -151,7 +152,7 @@ impl SharedStatus {
         status.taken_at = now;
         drop(status);
         if applied_moved {
-            let view = Arc::new(node.state().clone());
+            let view = Arc::new(node.state().view());
             *self
                 .0
                 .view
@@ -257,8 +258,9 @@ impl NodeHandle {
         self.status.lock().clone()
     }
 
-    /// The replicated state as this node last applied it: what a stale read may answer from.
-    pub fn view(&self) -> Arc<State> {
+    /// The replicated tables as this node last applied them: what a stale read may answer
+    /// from (`.index()`, `.kv()`, `.catalog()`, `.query(..)`).
+    pub fn view(&self) -> Arc<StateView> {
         self.status.view()
     }
 
