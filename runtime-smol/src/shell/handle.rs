@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_channel::Sender;
 use event_listener::Event;
 use synod_core::ids::{LogIndex, NodeId, Term};
-use synod_core::node::{ClientError, ClientRequest, ClientResponse, Node};
+use synod_core::node::{ClientError, ClientRequest, ClientResponse, Consistency, Node};
 use synod_core::raft::{Membership, ProposeError, Role};
 use synod_core::state::{State, StateView};
 use synod_core::time::{Duration, Instant};
@@ -177,11 +177,21 @@ pub struct NodeHandle {
 }
 
 impl NodeHandle {
-    /// Sends `request` to the node and waits for its answer.
+    /// Sends `request` to the node and waits for its answer. Stale reads need no consensus
+    /// and are answered from the published view on the caller's thread, without entering the
+    /// loop (what the node itself would answer: its applied state, as of its last batch).
     ///
     /// If the loop has stopped before taking the request, the answer is `NotLeader` (no effect);
     /// if it stopped after, `LeadershipLost` (the outcome is unknown).
     pub async fn request(&self, request: ClientRequest) -> ClientResponse {
+        if let ClientRequest::Read {
+            query,
+            consistency: Consistency::Stale,
+        } = &request
+        {
+            let (result, index) = self.view().query(query);
+            return ClientResponse::Read { index, result };
+        }
         let (reply, answer) = async_channel::bounded(1);
         if self
             .commands
