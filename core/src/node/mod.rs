@@ -26,7 +26,8 @@ use std::collections::VecDeque;
 use crate::ids::{LogIndex, NodeId, ReadId};
 use crate::raft::{self, Membership, Raft, Recovered};
 use crate::rand::Rng;
-use crate::state::{self, State};
+use crate::state::watch::{WatchId, WatchTarget};
+use crate::state::{self, State, WatchStatus};
 use crate::time::Instant;
 use crate::wire::{Body, Envelope, decode_envelope, encode_envelope};
 use forward::Forwarded;
@@ -174,6 +175,23 @@ impl Node {
         &self.state
     }
 
+    /// Parks blocking query `id` on `target` in the state's watch registry (see
+    /// [`State::watch`]); its id comes out of [`Node::take_woken`] once the target changes
+    /// past `min_index`.
+    pub fn watch(&mut self, id: WatchId, target: WatchTarget, min_index: u64) -> WatchStatus {
+        self.state.watch(id, target, min_index)
+    }
+
+    /// Unparks `id` (its client went away or timed out); false when it was not parked.
+    pub fn cancel_watch(&mut self, id: WatchId) -> bool {
+        self.state.cancel_watch(id)
+    }
+
+    /// Watches woken by the entries applied since the last call, in ascending id order.
+    pub fn take_woken(&mut self) -> Vec<WatchId> {
+        self.state.take_woken()
+    }
+
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.config.raft.id
@@ -269,7 +287,7 @@ impl Node {
     fn restore(&mut self, snapshot: raft::Snapshot) {
         match State::restore(&snapshot.data) {
             Ok(state) => {
-                self.state = state;
+                self.state.install(state);
                 self.snapshot_index = snapshot.meta.last_index;
                 // Writes covered by the snapshot committed or were overwritten by a new leader;
                 // from here we cannot tell which.

@@ -226,6 +226,15 @@ impl State {
         snapshot::encode(self.index(), self.kv(), self.catalog())
     }
 
+    /// Replaces the tables with those of `restored` (a snapshot installed from the leader),
+    /// keeping this state's parked watches. Every one of them is woken: what it watches may
+    /// have changed in ways the snapshot does not itemise, and a spurious wake-up only costs
+    /// the query a re-read.
+    pub fn install(&mut self, restored: State) {
+        self.applied = restored.applied;
+        self.woken.extend(self.watches.drain());
+    }
+
     /// A state rebuilt from [`State::snapshot`] bytes, with no watches.
     pub fn restore(bytes: &[u8]) -> Result<State, DecodeError> {
         let (index, kv, catalog) = snapshot::decode(bytes)?;

@@ -89,31 +89,54 @@ pub fn parse_go_uint(text: &str) -> Option<u64> {
 
 /// Runs a read, parking while its index has not passed `blocking.min_index` and the wait has
 /// not run out. Dropping the future (client gone) abandons the wait.
+///
+/// The consistency mode is honoured once, up front, as Consul does: the first read goes
+/// through the leader (lease or ReadIndex; forwarded from a follower). If it has not moved
+/// past `min_index`, the query parks on this server's own state and, once woken, answers from
+/// it: the index it returns and the change that woke it come from the same place, and that
+/// state already holds everything the first read saw (its index only grows past the barrier).
 pub async fn read<B: Backend>(
     backend: &B,
     query: state::Query,
     consistency: Consistency,
     blocking: Option<Blocking>,
 ) -> ClientResponse {
-    let deadline = blocking.map(|b| Instant::now() + b.timeout);
-    loop {
-        let request = ClientRequest::Read {
+    let first = backend
+        .request(ClientRequest::Read {
             query: query.clone(),
             consistency,
-        };
-        let response = backend.request(request).await;
-        let (Some(blocking), Some(deadline)) = (blocking, deadline) else {
-            return response;
-        };
-        let unchanged =
-            matches!(response, ClientResponse::Read { index, .. } if index <= blocking.min_index);
-        if !unchanged || Instant::now() >= deadline {
-            return response;
-        }
+        })
+        .await;
+    let Some(blocking) = blocking else {
+        return first;
+    };
+    let deadline = Instant::now() + blocking.timeout;
+    let barrier = match first {
+        ClientResponse::Read { index, .. } if index <= blocking.min_index => index,
+        _ => return first,
+    };
+    loop {
         future::or(backend.wait(&query, blocking.min_index, deadline), async {
             Timer::at(deadline).await;
         })
         .await;
+        let local = backend
+            .request(ClientRequest::Read {
+                query: query.clone(),
+                consistency: Consistency::Stale,
+            })
+            .await;
+        let index = match local {
+            ClientResponse::Read { index, .. } => index,
+            _ => return first,
+        };
+        if index > blocking.min_index {
+            return local;
+        }
+        if Instant::now() >= deadline {
+            // Timed out unchanged; a lagging local state must not report an older index.
+            return if index >= barrier { local } else { first };
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The cloneable handle other components (HTTP, DNS, CLI) use to reach a running node.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_channel::Sender;
@@ -7,6 +8,7 @@ use event_listener::Event;
 use synod_core::ids::{LogIndex, NodeId, Term};
 use synod_core::node::{ClientError, ClientRequest, ClientResponse, Consistency, Node};
 use synod_core::raft::{Membership, ProposeError, Role};
+use synod_core::state::watch::{WatchId, WatchTarget};
 use synod_core::state::{State, StateView};
 use synod_core::time::{Duration, Instant};
 
@@ -36,6 +38,14 @@ pub(crate) enum Command {
         membership: Membership,
         reply: Sender<Result<(), ProposeError>>,
     },
+    /// Park a blocking query on `target`; `wake` is signalled once it changed past
+    /// `min_index`.
+    Watch {
+        id: WatchId,
+        target: WatchTarget,
+        min_index: u64,
+        wake: Sender<()>,
+    },
 }
 
 /// A snapshot of the node's Raft view, refreshed after every input the loop handles.
@@ -63,6 +73,8 @@ pub struct Status {
     pub last_contact: Option<Duration>,
     /// When the snapshot was taken (the node's clock).
     pub taken_at: Instant,
+    /// Blocking queries parked in the node's watch registry.
+    pub parked_watches: usize,
 }
 
 impl Status {
@@ -83,6 +95,7 @@ impl Status {
             membership: membership.clone(),
             last_contact: raft.last_contact(now),
             taken_at: now,
+            parked_watches: node.state().parked_watches(),
         }
     }
 }
@@ -100,6 +113,9 @@ pub(crate) struct StatusCell {
     /// DNS) so they run on any thread without entering the loop. Publishing is O(1): the
     /// tables are persistent maps shared with the node's state.
     view: Mutex<Arc<StateView>>,
+    /// Ids for watches, drawn by handles so a dropped watch can be cancelled by id before the
+    /// loop has even seen it.
+    next_watch: AtomicU64,
 }
 
 impl SharedStatus {
@@ -108,6 +124,7 @@ impl SharedStatus {
             status: Mutex::new(status),
             applied: Event::new(),
             view: Mutex::new(Arc::new(state.view())),
+            next_watch: AtomicU64::new(0),
         }))
     }
 
@@ -127,6 +144,12 @@ impl SharedStatus {
             .status
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records how many blocking queries are parked (after a watch was registered or
+    /// cancelled, which is not an input to the node).
+    pub(crate) fn set_parked_watches(&self, parked: usize) {
+        self.lock().parked_watches = parked;
     }
 
     /// Refreshes the snapshot, cloning the membership and leader address only when they changed.
@@ -150,6 +173,7 @@ impl SharedStatus {
         status.last_index = raft.last_index();
         status.last_contact = raft.last_contact(now);
         status.taken_at = now;
+        status.parked_watches = node.state().parked_watches();
         drop(status);
         if applied_moved {
             let view = Arc::new(node.state().view());
@@ -173,6 +197,8 @@ fn leader_addr(membership: &Membership, leader: Option<NodeId>) -> Option<String
 #[derive(Clone, Debug)]
 pub struct NodeHandle {
     pub(crate) commands: Sender<Command>,
+    /// Watches whose futures were dropped, for the loop to unpark (unbounded: sent from `Drop`).
+    pub(crate) cancels: Sender<WatchId>,
     pub(crate) status: SharedStatus,
 }
 
@@ -274,8 +300,27 @@ impl NodeHandle {
         self.status.view()
     }
 
-    /// Completes once this node has applied past `index` (at once if it already has). Blocking
-    /// queries wait on this, then re-read: it fires on any apply, not only on their keys.
+    /// Completes once an entry this node applies changes `target` (a KV key or prefix, a
+    /// catalog table, node or service; see `Query::watch_target`) at an index above
+    /// `min_index`, at once if it already has: `true`. Writes to anything else do not complete
+    /// it. `false` when the loop stopped. Dropping the future unparks the watch.
+    pub fn watch(
+        &self,
+        target: WatchTarget,
+        min_index: u64,
+    ) -> impl Future<Output = bool> + Send + 'static {
+        let id = WatchId(self.status.0.next_watch.fetch_add(1, Ordering::Relaxed));
+        super::watches::watch(
+            self.commands.clone(),
+            self.cancels.clone(),
+            id,
+            target,
+            min_index,
+        )
+    }
+
+    /// Completes once this node has applied past `index` (at once if it already has); it fires
+    /// on any apply (blocking queries use [`Self::watch`]).
     pub async fn applied_past(&self, index: LogIndex) {
         loop {
             // Listen before checking, so an apply between the check and the wait is not missed.

@@ -294,3 +294,5 @@ fn the_leader_removes_a_follower_through_its_handle_and_followers_refuse() {
         }
     });
 }
+
+mod reads;
