@@ -101,6 +101,10 @@ enum Event {
 
 /// Runs `handler` while watching the socket: pipelined bytes are buffered (up to `max_buffered`),
 /// end-of-stream or an error drops the handler and yields `None`.
+///
+/// A parked handler (a blocking query) may wait for minutes, so while it does the connection
+/// holds no read buffer: it peeks one byte to learn that the client sent more (or left), and
+/// only then reads.
 async fn watch_client(
     handler: impl Future<Output = Response>,
     stream: &mut TcpStream,
@@ -112,20 +116,25 @@ async fn watch_client(
     if let Some(response) = future::poll_once(handler.as_mut()).await {
         return Some(response);
     }
-    let mut chunk = vec![0u8; READ_CHUNK];
+    if buf.is_empty() {
+        *buf = Vec::new();
+    }
     loop {
         if buf.len() >= max_buffered {
             // Enough queued: stop reading (back-pressure) and just finish this request.
             return Some(handler.await);
         }
         let event = future::or(async { Event::Answered(handler.as_mut().await) }, async {
-            Event::Read(stream.read(&mut chunk).await)
+            Event::Read(stream.peek(&mut [0u8; 1]).await)
         })
         .await;
         match event {
             Event::Answered(response) => return Some(response),
             Event::Read(Ok(0) | Err(_)) => return None,
-            Event::Read(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Event::Read(Ok(_)) => match read_into(stream, buf).await {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            },
         }
     }
 }
@@ -136,14 +145,25 @@ async fn read_until(
     buf: &mut Vec<u8>,
     deadline: Instant,
 ) -> io::Result<usize> {
-    let mut chunk = [0u8; READ_CHUNK];
-    let n = future::or(stream.read(&mut chunk), async {
+    let filled = buf.len();
+    let read = future::or(read_into(stream, buf), async {
         Timer::at(deadline).await;
         Err(io::ErrorKind::TimedOut.into())
     })
-    .await?;
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(n)
+    .await;
+    // A timed-out read was dropped before it could trim the room it made.
+    buf.truncate(filled + *read.as_ref().unwrap_or(&0));
+    read
+}
+
+/// Reads once, appending to `buf` (read straight into its spare room: no buffer lives in the
+/// connection's future while it waits).
+async fn read_into(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let filled = buf.len();
+    buf.resize(filled + READ_CHUNK, 0);
+    let read = stream.read(&mut buf[filled..]).await;
+    buf.truncate(filled + *read.as_ref().unwrap_or(&0));
+    read
 }
 
 async fn write_all(stream: &mut TcpStream, bytes: &[u8], timeout: Duration) -> io::Result<()> {

@@ -53,7 +53,8 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             limits: Limits::default(),
-            max_connections: 1024,
+            // Parked blocking queries hold a connection each; 10,000 of them must fit.
+            max_connections: 16_384,
             max_connections_per_client: 0,
             idle_timeout: Duration::from_secs(90),
             header_timeout: Duration::from_secs(10),
