@@ -5,8 +5,6 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use futures_lite::future;
-use smol::Timer;
 use synod_core::api::http::{Query, parse_go_duration};
 use synod_core::node::{ClientRequest, ClientResponse, Consistency};
 use synod_core::rand::Rng;
@@ -116,10 +114,8 @@ pub async fn read<B: Backend>(
         _ => return first,
     };
     loop {
-        future::or(backend.wait(&query, blocking.min_index, deadline), async {
-            Timer::at(deadline).await;
-        })
-        .await;
+        // `wait` ends at the deadline itself.
+        backend.wait(&query, blocking.min_index, deadline).await;
         let local = backend
             .request(ClientRequest::Read {
                 query: query.clone(),
