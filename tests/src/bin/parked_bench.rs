@@ -63,13 +63,17 @@ struct Report {
     write_ack: Duration,
     all_woken: Duration,
     p50_woken: Duration,
+    /// The agent's CPU time from the write until every answer arrived: what the wall-clock
+    /// figures come to on an idle machine, divided among its HTTP threads.
+    wake_cpu: Duration,
 }
 
 impl Report {
     fn print(&self) {
         println!(
             "{}: rss/parked query {:.0} B ({:.2} KiB), cpu while parked {:.2}% of one core, \
-             write acked {:.1} ms, all {} woken {:.1} ms after the write (p50 {:.1} ms)",
+             write acked {:.1} ms, all {} woken {:.1} ms after the write (p50 {:.1} ms), \
+             agent cpu to wake them {:.1} ms",
             self.label,
             self.rss_per_query,
             self.rss_per_query / 1024.0,
@@ -78,6 +82,7 @@ impl Report {
             self.queries,
             ms(self.all_woken),
             ms(self.p50_woken),
+            ms(self.wake_cpu),
         );
     }
 }
@@ -108,6 +113,7 @@ fn measure(
         let cpu_while_parked =
             (agent.cpu_time() - cpu_before).as_secs_f64() / CPU_WINDOW.as_secs_f64();
 
+        let cpu_at_write = agent.cpu_time();
         let written_at = Instant::now();
         // Blocking this thread is fine: the parked queries run on smol's own threads.
         write();
@@ -120,6 +126,7 @@ fn measure(
                 None => panic!("a parked query's task was cancelled"),
             }
         }
+        let wake_cpu = agent.cpu_time().saturating_sub(cpu_at_write);
         woken.sort();
         let per_query = rss_parked.saturating_sub(rss_before) as f64 / queries as f64;
         Report {
@@ -130,6 +137,7 @@ fn measure(
             write_ack,
             all_woken: woken.last().copied().unwrap_or_default(),
             p50_woken: woken.get(woken.len() / 2).copied().unwrap_or_default(),
+            wake_cpu,
         }
     })
 }
