@@ -37,7 +37,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 synod_server() { # n extra-args...
   local n=$1; shift
-  ./target/release/synod agent -server -data-dir "$WORK/data$n" -node "bench$n" \
+  ./target/release/synod agent -server -data-dir "$WORK/data$n" -node "bench$n" -bind 127.0.0.1 \
     -http-port "$(port "$n" 1500)" -server-port "$(port "$n" 1300)" \
     -serf-lan-port "$(port "$n" 1301)" -dns-port "$(port "$n" 1600)" \
     "$@" >"$WORK/synod$n.log" 2>&1 &
@@ -54,7 +54,8 @@ if [ "$MODE" = single ]; then
 else
   bash "$PEERS/etcd.sh" cluster
   for n in 1 2 3; do
-    synod_server "$n" -bootstrap-expect 3 -join "127.0.0.1:$(port 1 1301)"
+    # retry-join: the first server may not listen yet when the others start.
+    synod_server "$n" -bootstrap-expect 3 -retry-join "127.0.0.1:$(port 1 1301)" -retry-interval 1s
   done
   for n in 1 2 3; do wait_http "http://127.0.0.1:${n}2379/version"; done
   # The leader of each: etcd reports it per endpoint; synod's leader RPC port names its node.
@@ -63,7 +64,7 @@ else
       status=$(ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:${n}2379 endpoint status -w json)
       id=$(echo "$status" | sed -n 's/.*"member_id":\([0-9]*\).*/\1/p')
       leader=$(echo "$status" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
-      [ -n "$id" ] && [ "$id" = "$leader" ] && echo "http://127.0.0.1:${n}2379"
+      if [ -n "$id" ] && [ "$id" = "$leader" ]; then echo "http://127.0.0.1:${n}2379"; fi
     done | head -1)
   [ -n "$ETCD" ] || { echo "etcd elected no leader" >&2; exit 1; }
   leader=""

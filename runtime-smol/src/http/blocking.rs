@@ -99,12 +99,11 @@ pub async fn read<B: Backend>(
     consistency: Consistency,
     blocking: Option<Blocking>,
 ) -> ClientResponse {
-    let first = backend
-        .request(ClientRequest::Read {
-            query: query.clone(),
-            consistency,
-        })
-        .await;
+    let request = ClientRequest::Read {
+        query: query.clone(),
+        consistency,
+    };
+    let first = backend.request(request.clone()).await;
     let Some(blocking) = blocking else {
         return first;
     };
@@ -113,25 +112,31 @@ pub async fn read<B: Backend>(
         ClientResponse::Read { index, .. } if index <= blocking.min_index => index,
         _ => return first,
     };
+    // Not kept while parked: a parked query should hold as little as possible.
+    drop(first);
+    let stale = ClientRequest::Read {
+        query: query.clone(),
+        consistency: Consistency::Stale,
+    };
     loop {
         // `wait` ends at the deadline itself.
         backend.wait(&query, blocking.min_index, deadline).await;
-        let local = backend
-            .request(ClientRequest::Read {
-                query: query.clone(),
-                consistency: Consistency::Stale,
-            })
-            .await;
+        let local = backend.request(stale.clone()).await;
         let index = match local {
             ClientResponse::Read { index, .. } => index,
-            _ => return first,
+            _ => return local,
         };
         if index > blocking.min_index {
             return local;
         }
         if Instant::now() >= deadline {
-            // Timed out unchanged; a lagging local state must not report an older index.
-            return if index >= barrier { local } else { first };
+            // Timed out unchanged. A local state lagging behind the first read must not report
+            // an older index: ask again the way the client asked.
+            return if index >= barrier {
+                local
+            } else {
+                backend.request(request).await
+            };
         }
     }
 }
