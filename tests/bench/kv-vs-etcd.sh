@@ -5,7 +5,8 @@
 # Prints one line per case: both figures and the synod/etcd ratio. `cluster` runs 3 servers of
 # each on loopback and measures at the leader; `single` runs one durable server of each.
 # synod server n listens on n*10000 + PORT_OFFSET + {1500 http, 1300 rpc, 1301 serf, 1600 dns}
-# (PORT_OFFSET defaults to 0: 11500, 21500, 31500, ...); set it to run beside another bench.
+# (PORT_OFFSET defaults to 0: 11500, 21500, 31500, ...); set it to run beside another bench,
+# keeping every port below 32768 (the kernel's ephemeral range starts there): 0..1100.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODE=${1:-cluster}

@@ -46,6 +46,10 @@ pub struct Node {
     forwarded: Forwarded,
     /// Last index covered by a snapshot (taken or restored).
     snapshot_index: LogIndex,
+    /// No snapshot is taken before this (see [`NodeConfig::snapshot_interval`]).
+    next_snapshot_check: Instant,
+    /// Draws the snapshot interval's jitter.
+    snapshot_rng: Rng,
     out: VecDeque<Action>,
 }
 
@@ -72,14 +76,19 @@ impl Node {
             None => (State::default(), LogIndex(0)),
         };
         let raft = Raft::new(config.raft.clone(), recovered, rng.fork(), now);
+        let forwarded = Forwarded::starting_at(rng.next_u64());
+        let mut snapshot_rng = rng.fork();
+        let next_snapshot_check = snapshot_check_after(&config, &mut snapshot_rng, now);
         let mut node = Node {
             config,
             raft,
             state,
             pending: Pending::default(),
             next_read: 0,
-            forwarded: Forwarded::starting_at(rng.next_u64()),
+            forwarded,
             snapshot_index,
+            next_snapshot_check,
+            snapshot_rng,
             out: VecDeque::new(),
         };
         node.pump(now);
@@ -303,10 +312,23 @@ impl Node {
 
     fn maybe_snapshot(&mut self, now: Instant) {
         let applied = LogIndex(self.state.index());
-        if applied.0.saturating_sub(self.snapshot_index.0) >= self.config.snapshot_threshold {
+        let due = applied.0.saturating_sub(self.snapshot_index.0) >= self.config.snapshot_threshold;
+        if due && now >= self.next_snapshot_check {
             let data: Bytes = self.state.snapshot();
             self.raft.snapshot_taken(now, applied, data);
             self.snapshot_index = applied;
+            self.next_snapshot_check =
+                snapshot_check_after(&self.config, &mut self.snapshot_rng, now);
         }
     }
+}
+
+/// When the next snapshot may be taken: between one and two snapshot intervals after `now`
+/// (at once when the interval is zero).
+fn snapshot_check_after(config: &NodeConfig, rng: &mut Rng, now: Instant) -> Instant {
+    let interval = config.snapshot_interval;
+    if interval.is_zero() {
+        return now;
+    }
+    now.saturating_add(rng.duration(interval, interval * 2))
 }
