@@ -60,6 +60,8 @@ pub struct Shell<E: Env, D: Disk> {
     watchers: Watchers,
     peers: Peers<E>,
     pending: BTreeMap<RequestId, Sender<ClientResponse>>,
+    /// Answers held until the status and view they follow from are published (reused buffer).
+    replies: Vec<(Sender<ClientResponse>, ClientResponse)>,
     next_request: u64,
     status: SharedStatus,
     config: ShellConfig,
@@ -98,6 +100,7 @@ impl<E: Env, D: Disk> Shell<E, D> {
             cancels,
             watchers: Watchers::default(),
             pending: BTreeMap::new(),
+            replies: Vec::new(),
             next_request: 0,
             status,
             config,
@@ -294,10 +297,13 @@ impl<E: Env, D: Disk> Shell<E, D> {
         .await
     }
 
-    /// Carries out every queued action, then publishes the new status and view, then signals
-    /// the watches the applied entries woke (after publishing, so their re-read sees the
-    /// change).
+    /// Carries out every queued action, publishes the new status and view, and only then
+    /// answers clients, logs events and signals woken watches: whoever hears of an answer or an
+    /// event (on another thread, now that HTTP runs off the loop) then sees the state that
+    /// produced it — a stale read after an acknowledged write on this server sees the write.
     fn drain_actions(&mut self, now: Instant) {
+        let mut replies = std::mem::take(&mut self.replies);
+        let mut events = Vec::new();
         while let Some(action) = self.node.poll_action() {
             match action {
                 Action::Send { to, frame } => {
@@ -306,19 +312,26 @@ impl<E: Env, D: Disk> Shell<E, D> {
                 Action::Persist { token, write } => self.disk.submit(token, write),
                 Action::Respond { id, response } => {
                     if let Some(reply) = self.pending.remove(&id) {
-                        // The client may have given up waiting; nothing to do then.
-                        let _ = reply.try_send(response);
+                        replies.push((reply, response));
                     }
                 }
                 Action::Event(event) => {
-                    log_node_event(&self.log, self.node.raft().membership(), &event);
                     if let NodeEvent::Raft(Event::MembershipChanged(next)) = &event {
                         self.peers.retain(next);
                     }
+                    events.push(event);
                 }
             }
         }
         self.status.refresh(&self.node, now);
+        for (reply, response) in replies.drain(..) {
+            // The client may have given up waiting; nothing to do then.
+            let _ = reply.try_send(response);
+        }
+        self.replies = replies;
+        for event in &events {
+            log_node_event(&self.log, self.node.raft().membership(), event);
+        }
         self.watchers.wake_changed(&mut self.node);
     }
 }
