@@ -266,6 +266,7 @@ async fn run_server(
     let config = NodeConfig {
         raft,
         snapshot_threshold: 1024,
+        snapshot_interval: synod_core::time::Duration::ZERO,
     };
     let mut seed = spec.seed ^ id.0.rotate_left(32) ^ incarnation;
     let mut node = Node::new(config, recovered, splitmix64(&mut seed), env.now())

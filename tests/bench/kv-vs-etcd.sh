@@ -4,10 +4,15 @@
 # Needs: wrk, etcd-server (apt-get install -y etcd-server etcd-client wrk), ../shared/peers.
 # Prints one line per case: both figures and the synod/etcd ratio. `cluster` runs 3 servers of
 # each on loopback and measures at the leader; `single` runs one durable server of each.
+# synod server n listens on n*10000 + PORT_OFFSET + {1500 http, 1300 rpc, 1301 serf, 1600 dns}
+# (PORT_OFFSET defaults to 0: 11500, 21500, 31500, ...); set it to run beside another bench,
+# keeping every port below 32768 (the kernel's ephemeral range starts there): 0..1100.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODE=${1:-cluster}
 DUR=${2:-10s}
+PORT_OFFSET=${PORT_OFFSET:-0}
+port() { echo $(($1 * 10000 + PORT_OFFSET + $2)); } # server-number offset
 PEERS=${PEERS:-../shared/peers}
 export PEERS_DIR=${PEERS_DIR:-$PWD/target/peers}
 WORK=$PEERS_DIR/synod-bench
@@ -33,8 +38,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 synod_server() { # n extra-args...
   local n=$1; shift
-  ./target/release/synod agent -server -data-dir "$WORK/data$n" -node "bench$n" \
-    -http-port "1${n}500" -server-port "1${n}300" -serf-lan-port "1${n}301" -dns-port "1${n}600" \
+  ./target/release/synod agent -server -data-dir "$WORK/data$n" -node "bench$n" -bind 127.0.0.1 \
+    -http-port "$(port "$n" 1500)" -server-port "$(port "$n" 1300)" \
+    -serf-lan-port "$(port "$n" 1301)" -dns-port "$(port "$n" 1600)" \
     "$@" >"$WORK/synod$n.log" 2>&1 &
   SYNOD_PIDS+=($!)
 }
@@ -44,12 +50,13 @@ if [ "$MODE" = single ]; then
   ETCD=http://127.0.0.1:2379
   synod_server 1 -bootstrap
   wait_http http://127.0.0.1:2379/version
-  SYNOD=http://127.0.0.1:11500
+  SYNOD=http://127.0.0.1:$(port 1 1500)
   wait_http $SYNOD/v1/status/leader
 else
   bash "$PEERS/etcd.sh" cluster
   for n in 1 2 3; do
-    synod_server "$n" -bootstrap-expect 3 -join 127.0.0.1:11301
+    # retry-join: the first server may not listen yet when the others start.
+    synod_server "$n" -bootstrap-expect 3 -retry-join "127.0.0.1:$(port 1 1301)" -retry-interval 1s
   done
   for n in 1 2 3; do wait_http "http://127.0.0.1:${n}2379/version"; done
   # The leader of each: etcd reports it per endpoint; synod's leader RPC port names its node.
@@ -58,17 +65,17 @@ else
       status=$(ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:${n}2379 endpoint status -w json)
       id=$(echo "$status" | sed -n 's/.*"member_id":\([0-9]*\).*/\1/p')
       leader=$(echo "$status" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
-      [ -n "$id" ] && [ "$id" = "$leader" ] && echo "http://127.0.0.1:${n}2379"
+      if [ -n "$id" ] && [ "$id" = "$leader" ]; then echo "http://127.0.0.1:${n}2379"; fi
     done | head -1)
   [ -n "$ETCD" ] || { echo "etcd elected no leader" >&2; exit 1; }
   leader=""
   for _ in $(seq 100); do
-    leader=$(curl -sf http://127.0.0.1:11500/v1/status/leader | tr -d '"')
+    leader=$(curl -sf "http://127.0.0.1:$(port 1 1500)/v1/status/leader" | tr -d '"')
     [ -n "$leader" ] && break; sleep 0.1
   done
   [ -n "$leader" ] || { echo "synod elected no leader" >&2; exit 1; }
-  n=${leader##*:1}; n=${n%300}
-  SYNOD=http://127.0.0.1:1${n}500
+  for n in 1 2 3; do [ "${leader##*:}" = "$(port "$n" 1300)" ] && break; done
+  SYNOD=http://127.0.0.1:$(port "$n" 1500)
   echo "leaders: etcd $ETCD, synod $SYNOD ($leader)"
 fi
 curl -s -X PUT -d bar $SYNOD/v1/kv/foo >/dev/null

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{IoToken, LogIndex, NodeId, RequestId};
 use crate::raft::{self, LogWrite};
 use crate::state::{Command, CommandResult, Query, QueryResult};
+use crate::time::Duration;
 
 /// Node settings.
 #[derive(Clone, Debug)]
@@ -14,6 +15,12 @@ pub struct NodeConfig {
     pub raft: raft::Config,
     /// Take a snapshot once this many entries were applied since the last one.
     pub snapshot_threshold: u64,
+    /// Consider a snapshot at most this often, each wait drawn between one and two intervals
+    /// (Consul's `raft_snapshot_interval`, 30 s): a write burst then costs one snapshot rather
+    /// than one per `snapshot_threshold` entries, each of which stalls the loop for an encoding
+    /// of the whole state, and servers do not snapshot in step. Zero: as soon as the threshold
+    /// is reached.
+    pub snapshot_interval: Duration,
 }
 
 /// Something that happened to the node.

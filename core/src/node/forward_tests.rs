@@ -38,6 +38,7 @@ impl Cluster {
             let config = NodeConfig {
                 raft: Config::new(NodeId(i)),
                 snapshot_threshold: 1_000,
+                snapshot_interval: crate::time::Duration::ZERO,
             };
             let mut node = Node::new(config, Recovered::default(), 11, now).expect("fresh node");
             node.bootstrap(now, membership.clone())
@@ -477,6 +478,7 @@ fn a_node_knowing_no_leader_refuses_reads_at_once() {
     let config = NodeConfig {
         raft: Config::new(NodeId(2)),
         snapshot_threshold: 1_000,
+        snapshot_interval: crate::time::Duration::ZERO,
     };
     let mut node = Node::new(config, Recovered::default(), 7, now).expect("fresh node");
     node.handle_input(

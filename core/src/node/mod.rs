@@ -26,7 +26,8 @@ use std::collections::VecDeque;
 use crate::ids::{LogIndex, NodeId, ReadId};
 use crate::raft::{self, Membership, Raft, Recovered};
 use crate::rand::Rng;
-use crate::state::{self, State};
+use crate::state::watch::{WatchId, WatchTarget};
+use crate::state::{self, State, WatchStatus};
 use crate::time::Instant;
 use crate::wire::{Body, Envelope, decode_envelope, encode_envelope};
 use forward::Forwarded;
@@ -45,6 +46,10 @@ pub struct Node {
     forwarded: Forwarded,
     /// Last index covered by a snapshot (taken or restored).
     snapshot_index: LogIndex,
+    /// No snapshot is taken before this (see [`NodeConfig::snapshot_interval`]).
+    next_snapshot_check: Instant,
+    /// Draws the snapshot interval's jitter.
+    snapshot_rng: Rng,
     out: VecDeque<Action>,
 }
 
@@ -71,14 +76,19 @@ impl Node {
             None => (State::default(), LogIndex(0)),
         };
         let raft = Raft::new(config.raft.clone(), recovered, rng.fork(), now);
+        let forwarded = Forwarded::starting_at(rng.next_u64());
+        let mut snapshot_rng = rng.fork();
+        let next_snapshot_check = snapshot_check_after(&config, &mut snapshot_rng, now);
         let mut node = Node {
             config,
             raft,
             state,
             pending: Pending::default(),
             next_read: 0,
-            forwarded: Forwarded::starting_at(rng.next_u64()),
+            forwarded,
             snapshot_index,
+            next_snapshot_check,
+            snapshot_rng,
             out: VecDeque::new(),
         };
         node.pump(now);
@@ -172,6 +182,23 @@ impl Node {
     /// The replicated state as applied on this node (read-only view).
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// Parks blocking query `id` on `target` in the state's watch registry (see
+    /// [`State::watch`]); its id comes out of [`Node::take_woken`] once the target changes
+    /// past `min_index`.
+    pub fn watch(&mut self, id: WatchId, target: WatchTarget, min_index: u64) -> WatchStatus {
+        self.state.watch(id, target, min_index)
+    }
+
+    /// Unparks `id` (its client went away or timed out); false when it was not parked.
+    pub fn cancel_watch(&mut self, id: WatchId) -> bool {
+        self.state.cancel_watch(id)
+    }
+
+    /// Watches woken by the entries applied since the last call, in ascending id order.
+    pub fn take_woken(&mut self) -> Vec<WatchId> {
+        self.state.take_woken()
     }
 
     /// This node's id.
@@ -271,7 +298,7 @@ impl Node {
     fn restore(&mut self, snapshot: raft::Snapshot) {
         match State::restore(&snapshot.data) {
             Ok(state) => {
-                self.state = state;
+                self.state.install(state);
                 self.snapshot_index = snapshot.meta.last_index;
                 // Writes covered by the snapshot committed or were overwritten by a new leader;
                 // from here we cannot tell which.
@@ -287,10 +314,23 @@ impl Node {
 
     fn maybe_snapshot(&mut self, now: Instant) {
         let applied = LogIndex(self.state.index());
-        if applied.0.saturating_sub(self.snapshot_index.0) >= self.config.snapshot_threshold {
+        let due = applied.0.saturating_sub(self.snapshot_index.0) >= self.config.snapshot_threshold;
+        if due && now >= self.next_snapshot_check {
             let data: Bytes = self.state.snapshot();
             self.raft.snapshot_taken(now, applied, data);
             self.snapshot_index = applied;
+            self.next_snapshot_check =
+                snapshot_check_after(&self.config, &mut self.snapshot_rng, now);
         }
     }
+}
+
+/// When the next snapshot may be taken: between one and two snapshot intervals after `now`
+/// (at once when the interval is zero).
+fn snapshot_check_after(config: &NodeConfig, rng: &mut Rng, now: Instant) -> Instant {
+    let interval = config.snapshot_interval;
+    if interval.is_zero() {
+        return now;
+    }
+    now.saturating_add(rng.duration(interval, interval * 2))
 }

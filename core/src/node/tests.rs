@@ -11,6 +11,7 @@ fn config(id: u64) -> NodeConfig {
     NodeConfig {
         raft: Config::new(NodeId(id)),
         snapshot_threshold: 1_000,
+        snapshot_interval: Duration::ZERO,
     }
 }
 
@@ -211,6 +212,42 @@ fn snapshot_is_taken_once_the_threshold_of_applied_entries_is_reached() {
         "{snapshots:?}"
     );
     assert_eq!(node.state().index(), node.raft().applied_index().0);
+}
+
+/// Writes `count` keys 1 ms apart from `now` on; the indexes snapshots were taken at.
+fn write_and_collect_snapshots(node: &mut Node, now: &mut Instant, count: u64) -> Vec<LogIndex> {
+    let mut snapshots = Vec::new();
+    for i in 0..count {
+        *now += Duration::from_millis(1);
+        request(node, *now, i, set(&format!("k{i}"), "v"));
+        for action in settle(node, *now) {
+            if let Action::Persist { write, .. } = action {
+                snapshots.extend(write.snapshot.map(|s| s.meta.last_index));
+            }
+        }
+    }
+    snapshots
+}
+
+#[test]
+fn snapshots_past_the_threshold_wait_for_the_snapshot_interval() {
+    let (mut node, mut now) = single_leader();
+    node.config.snapshot_threshold = 5;
+    node.config.snapshot_interval = Duration::from_millis(100);
+    node.next_snapshot_check = now;
+
+    // The first is taken at the threshold; the next not before 100-200 ms later, however many
+    // entries pile up meanwhile.
+    let burst = write_and_collect_snapshots(&mut node, &mut now, 50);
+    assert_eq!(burst.len(), 1, "{burst:?}");
+    now += Duration::from_millis(200);
+    let later = write_and_collect_snapshots(&mut node, &mut now, 1);
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert_eq!(
+        later,
+        vec![LogIndex(node.state().index())],
+        "after {burst:?}"
+    );
 }
 
 #[test]

@@ -3,18 +3,24 @@
 //! (until the tombstone is reaped).
 
 use bytes::Bytes;
-use std::collections::BTreeMap;
+use imbl::OrdMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use crate::state::kv_types::{KvCommand, KvCommandResult, KvEntry, KvQuery, KvQueryResult};
 use crate::wire::DecodeError;
 
 /// The KV table. Every write is applied at a Raft index that exceeds all earlier ones.
+///
+/// Persistent ordered maps: a clone (the published read view) costs O(1) and shares structure,
+/// and a later write copies only the path to the key it changes. Keys and entries sit behind
+/// `Arc`s so that copying a path (a few nodes of many slots each) is reference-count bumps, not
+/// a string and entry copy per slot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KvStore {
-    entries: BTreeMap<String, KvEntry>,
+    entries: OrdMap<Arc<str>, Arc<KvEntry>>,
     /// Deleted key → index of its deletion. A key is never both live and tombstoned.
-    tombstones: BTreeMap<String, u64>,
+    tombstones: OrdMap<Arc<str>, u64>,
     /// Index of the last write that changed the table.
     table_index: u64,
 }
@@ -43,7 +49,7 @@ impl KvStore {
                 flags,
                 index: expected,
             } => {
-                let current = self.entries.get(key).map(|e| e.modify_index);
+                let current = self.get(key).map(|e| e.modify_index);
                 // 0 means "only if absent"; otherwise the key must exist at exactly that index.
                 let matches = match current {
                     None => *expected == 0,
@@ -61,14 +67,15 @@ impl KvStore {
             KvCommand::DeleteCas {
                 key,
                 index: expected,
-            } => match self.entries.get(key) {
+            } => match self.get(key) {
                 Some(e) if e.modify_index == *expected => self.remove(index, key, changed),
                 Some(_) => false,
                 // Consul reports success: the key is already gone.
                 None => true,
             },
             KvCommand::DeleteTree { prefix } => {
-                let doomed: Vec<String> = self.keys_with_prefix(prefix).cloned().collect();
+                let doomed: Vec<String> =
+                    self.keys_with_prefix(prefix).map(str::to_owned).collect();
                 for key in &doomed {
                     self.remove(index, key, changed);
                 }
@@ -98,7 +105,7 @@ impl KvStore {
     pub fn query(&self, query: &KvQuery) -> (KvQueryResult, u64) {
         match query {
             KvQuery::Get { key } => {
-                let found = self.entries.get(key).cloned().into_iter().collect();
+                let found = self.get(key).cloned().into_iter().collect();
                 (KvQueryResult::Entries(found), self.key_index(key))
             }
             KvQuery::List { prefix } => {
@@ -145,24 +152,31 @@ impl KvStore {
 
     /// Forgets tombstones at or below `up_to_index`; returns how many were dropped.
     pub fn reap_tombstones(&mut self, up_to_index: u64) -> usize {
-        let before = self.tombstones.len();
-        self.tombstones.retain(|_, t| *t > up_to_index);
-        before - self.tombstones.len()
+        let reaped: Vec<Arc<str>> = self
+            .tombstones
+            .iter()
+            .filter(|(_, t)| **t <= up_to_index)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in &reaped {
+            self.tombstones.remove(&**key);
+        }
+        reaped.len()
     }
 
     /// The entry at `key`, if live.
     pub fn get(&self, key: &str) -> Option<&KvEntry> {
-        self.entries.get(key)
+        self.entries.get(key).map(|entry| &**entry)
     }
 
     /// Live entries in key order.
     pub fn entries(&self) -> impl Iterator<Item = &KvEntry> {
-        self.entries.values()
+        self.entries.values().map(|entry| &**entry)
     }
 
     /// Tombstones (key, deletion index) in key order.
     pub fn tombstones(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.tombstones.iter().map(|(k, &t)| (k.as_str(), t))
+        self.tombstones.iter().map(|(k, &t)| (&**k, t))
     }
 
     /// Index of the last write that changed the table (0 when never written).
@@ -194,28 +208,26 @@ impl KvStore {
             }
             if store
                 .entries
-                .last_key_value()
-                .is_some_and(|(k, _)| *k >= entry.key)
+                .get_max()
+                .is_some_and(|(k, _)| **k >= *entry.key)
             {
                 return malformed("kv entries not in strictly ascending key order");
             }
-            store.entries.insert(entry.key.clone(), entry);
+            store
+                .entries
+                .insert(Arc::from(entry.key.as_str()), Arc::new(entry));
         }
         for (key, index) in tombstones {
             if index == 0 || index > table_index {
                 return malformed("tombstone index out of range");
             }
-            if store.entries.contains_key(&key) {
+            if store.entries.contains_key(key.as_str()) {
                 return malformed("tombstone for a live key");
             }
-            if store
-                .tombstones
-                .last_key_value()
-                .is_some_and(|(k, _)| *k >= key)
-            {
+            if store.tombstones.get_max().is_some_and(|(k, _)| **k >= *key) {
                 return malformed("tombstones not in strictly ascending key order");
             }
-            store.tombstones.insert(key, index);
+            store.tombstones.insert(Arc::from(key), index);
         }
         Ok(store)
     }
@@ -261,7 +273,7 @@ impl KvStore {
         session: &str,
         changed: &mut Vec<String>,
     ) -> bool {
-        let Some(entry) = self.entries.get_mut(key) else {
+        let Some(entry) = self.entries.get_mut(key).map(Arc::make_mut) else {
             return false;
         };
         if entry.session.as_deref() != Some(session) {
@@ -280,10 +292,8 @@ impl KvStore {
         if !self.entries.contains_key(key) {
             self.tombstones.remove(key);
         }
-        let entry = self
-            .entries
-            .entry(key.to_owned())
-            .or_insert_with(|| KvEntry {
+        let shared = self.entries.entry(Arc::from(key)).or_insert_with(|| {
+            Arc::new(KvEntry {
                 key: key.to_owned(),
                 create_index: index,
                 modify_index: index,
@@ -291,7 +301,10 @@ impl KvStore {
                 flags: 0,
                 value: Bytes::new(),
                 session: None,
-            });
+            })
+        });
+        // Copies the entry only while a published view still shares it.
+        let entry = Arc::make_mut(shared);
         entry.modify_index = index;
         entry
     }
@@ -301,7 +314,7 @@ impl KvStore {
         if self.entries.remove(key).is_none() {
             return false;
         }
-        self.tombstones.insert(key.to_owned(), index);
+        self.tombstones.insert(Arc::from(key), index);
         self.touch(index, key, changed);
         true
     }
@@ -314,11 +327,11 @@ impl KvStore {
     fn entries_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a KvEntry> {
         range_from(&self.entries, prefix)
             .take_while(move |(k, _)| k.starts_with(prefix))
-            .map(|(_, e)| e)
+            .map(|(_, e)| &**e)
     }
 
-    fn keys_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a String> {
-        self.entries_with_prefix(prefix).map(|e| &e.key)
+    fn keys_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> {
+        self.entries_with_prefix(prefix).map(|e| e.key.as_str())
     }
 
     /// Consul's `?keys&separator=`: a key with `separator` after the prefix is cut just after its
@@ -344,8 +357,8 @@ impl KvStore {
 
 /// Entries of `map` from `start` on, in key order.
 fn range_from<'a, V>(
-    map: &'a BTreeMap<String, V>,
+    map: &'a OrdMap<Arc<str>, V>,
     start: &str,
-) -> impl Iterator<Item = (&'a String, &'a V)> {
-    map.range::<str, _>((Bound::Included(start), Bound::Unbounded))
+) -> impl Iterator<Item = (&'a Arc<str>, &'a V)> {
+    map.range::<_, str>((Bound::Included(start), Bound::Unbounded))
 }

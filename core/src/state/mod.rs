@@ -7,6 +7,7 @@ pub mod kv;
 pub mod kv_types;
 mod query;
 mod snapshot;
+mod view;
 pub mod watch;
 
 use bytes::Bytes;
@@ -23,6 +24,7 @@ use crate::state::watch::{WatchId, WatchRegistry, WatchTarget};
 use crate::wire::{self, DecodeError};
 
 pub use query::{Query, QueryResult};
+pub use view::StateView;
 
 /// Version byte in front of every encoded [`Command`] (commands live in the log for good).
 pub const COMMAND_VERSION: u8 = 1;
@@ -79,9 +81,7 @@ pub enum WatchStatus {
 /// The state machine of one server.
 #[derive(Clone, Debug, Default)]
 pub struct State {
-    index: u64,
-    kv: KvStore,
-    catalog: Catalog,
+    applied: StateView,
     watches: WatchRegistry,
     woken: BTreeSet<WatchId>,
     changed: Vec<String>,
@@ -95,17 +95,23 @@ impl State {
 
     /// Last applied Raft index.
     pub fn index(&self) -> u64 {
-        self.index
+        self.applied.index
     }
 
     /// The KV table.
     pub fn kv(&self) -> &KvStore {
-        &self.kv
+        &self.applied.kv
     }
 
     /// The catalog tables.
     pub fn catalog(&self) -> &Catalog {
-        &self.catalog
+        &self.applied.catalog
+    }
+
+    /// The applied tables without the watch registry, for readers outside the state machine.
+    /// O(1): the tables are persistent maps shared with this state until it next changes them.
+    pub fn view(&self) -> StateView {
+        self.applied.clone()
     }
 
     /// Applies the committed `command` at Raft `index` (strictly above [`State::index`]) and
@@ -115,17 +121,17 @@ impl State {
     /// "empty table reports index 1" rule safe for blocking queries.
     pub fn apply(&mut self, index: u64, command: &Command) -> CommandResult {
         debug_assert!(
-            index > self.index,
+            index > self.applied.index,
             "apply out of order: {index} after {}",
-            self.index
+            self.applied.index
         );
-        self.index = index;
+        self.applied.index = index;
         let mut changed = std::mem::take(&mut self.changed);
         let result = match command {
-            Command::Kv(cmd) => CommandResult::Kv(self.kv.apply(index, cmd, &mut changed)),
+            Command::Kv(cmd) => CommandResult::Kv(self.applied.kv.apply(index, cmd, &mut changed)),
             Command::Catalog(cmd) => {
                 let mut targets = Vec::new();
-                let result = self.catalog.apply(index, cmd, &mut targets);
+                let result = self.applied.catalog.apply(index, cmd, &mut targets);
                 for target in &targets {
                     self.watches.fire_catalog(target, index, &mut self.woken);
                 }
@@ -152,30 +158,35 @@ impl State {
     /// or a membership change), so [`State::index`] keeps pace with the log.
     pub fn apply_noop(&mut self, index: u64) {
         debug_assert!(
-            index > self.index,
+            index > self.applied.index,
             "apply out of order: {index} after {}",
-            self.index
+            self.applied.index
         );
-        self.index = index;
+        self.applied.index = index;
     }
 
     /// Answers a KV read with its blocking-query index (never 0).
     pub fn query_kv(&self, query: &KvQuery) -> (KvQueryResult, u64) {
-        self.kv.query(query)
+        self.applied.query_kv(query)
     }
 
     /// Answers a catalog read with its blocking-query index (never 0).
     pub fn query_catalog(&self, query: &CatalogQuery) -> (CatalogQueryResult, u64) {
-        self.catalog.query(query)
+        self.applied.query_catalog(query)
+    }
+
+    /// Answers any read with its blocking-query index (never 0).
+    pub fn query(&self, query: &Query) -> (QueryResult, u64) {
+        self.applied.query(query)
     }
 
     /// Parks blocking query `id` on `target` (a KV key or prefix, or a catalog target) unless
     /// the target's index already exceeds `min_index` (the `?index=` the client sent).
     pub fn watch(&mut self, id: WatchId, target: WatchTarget, min_index: u64) -> WatchStatus {
         let current = match &target {
-            WatchTarget::Key(key) => self.kv.key_index(key),
-            WatchTarget::Prefix(prefix) => self.kv.prefix_index(prefix),
-            WatchTarget::Catalog(target) => self.catalog.target_index(target).max(1),
+            WatchTarget::Key(key) => self.kv().key_index(key),
+            WatchTarget::Prefix(prefix) => self.kv().prefix_index(prefix),
+            WatchTarget::Catalog(target) => self.catalog().target_index(target).max(1),
         };
         if current > min_index {
             return WatchStatus::AlreadyChanged;
@@ -212,16 +223,23 @@ impl State {
 
     /// The replicated content as bytes (watches are local and not included).
     pub fn snapshot(&self) -> Bytes {
-        snapshot::encode(self.index, &self.kv, &self.catalog)
+        snapshot::encode(self.index(), self.kv(), self.catalog())
+    }
+
+    /// Replaces the tables with those of `restored` (a snapshot installed from the leader),
+    /// keeping this state's parked watches. Every one of them is woken: what it watches may
+    /// have changed in ways the snapshot does not itemise, and a spurious wake-up only costs
+    /// the query a re-read.
+    pub fn install(&mut self, restored: State) {
+        self.applied = restored.applied;
+        self.woken.extend(self.watches.drain());
     }
 
     /// A state rebuilt from [`State::snapshot`] bytes, with no watches.
     pub fn restore(bytes: &[u8]) -> Result<State, DecodeError> {
         let (index, kv, catalog) = snapshot::decode(bytes)?;
         Ok(State {
-            index,
-            kv,
-            catalog,
+            applied: StateView { index, kv, catalog },
             ..State::default()
         })
     }

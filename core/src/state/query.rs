@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::State;
 use super::catalog::types::{CatalogQuery, CatalogQueryResult};
 use super::kv_types::{KvQuery, KvQueryResult};
+use super::view::StateView;
 use super::watch::WatchTarget;
 
 /// A read of the replicated state.
@@ -40,7 +40,7 @@ impl Query {
     }
 }
 
-impl State {
+impl StateView {
     /// Answers any read with its blocking-query index (never 0).
     pub fn query(&self, query: &Query) -> (QueryResult, u64) {
         match query {

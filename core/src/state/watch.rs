@@ -106,6 +106,13 @@ impl WatchRegistry {
         }
     }
 
+    /// Unparks every watch, returning their ids in ascending order.
+    pub fn drain(&mut self) -> Vec<WatchId> {
+        let ids = self.watches.keys().copied().collect();
+        *self = WatchRegistry::default();
+        ids
+    }
+
     /// Number of parked watches.
     pub fn len(&self) -> usize {
         self.watches.len()

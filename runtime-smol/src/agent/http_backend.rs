@@ -7,7 +7,7 @@ use futures_lite::future;
 use smol::Timer;
 use synod_core::gossip::Member;
 use synod_core::ids::{LogIndex, NodeId};
-use synod_core::node::{ClientRequest, ClientResponse, Consistency};
+use synod_core::node::{ClientRequest, ClientResponse};
 use synod_core::raft::{ProposeError, Suffrage};
 use synod_core::state::Query;
 
@@ -165,22 +165,14 @@ impl Backend for NodeBackend {
         min_index: u64,
         deadline: Instant,
     ) -> impl Future<Output = ()> + Send {
-        let handle = self.handle.clone();
-        let query = query.clone();
+        // Parked in the node's watch registry: only a change to what `query` reads wakes it.
+        let watch = self.handle.watch(query.watch_target(), min_index);
         let changed = async move {
-            // Note the applied index *before* re-reading: any apply after it wakes us, so a
-            // change landing between the caller's read and this wait is never missed.
-            let applied = handle.status().applied;
-            let read = ClientRequest::Read {
-                query,
-                consistency: Consistency::Stale,
-            };
-            if let ClientResponse::Read { index, .. } = handle.request(read).await
-                && index > min_index
-            {
-                return;
+            if !watch.await {
+                // The loop stopped: nothing will change any more, so wait out the deadline
+                // instead of having the caller re-read in a loop.
+                future::pending::<()>().await;
             }
-            handle.applied_past(LogIndex(applied.0)).await;
         };
         let timeout = async move {
             Timer::at(deadline).await;

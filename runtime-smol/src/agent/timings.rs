@@ -7,6 +7,8 @@ use synod_core::time::Duration;
 
 /// Entries applied between snapshots (Consul's `raft_snapshot_threshold`).
 const SNAPSHOT_THRESHOLD: u64 = 16_384;
+/// How often a server considers a snapshot (Consul's `raft_snapshot_interval`).
+const SNAPSHOT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Node settings for server `id`: Consul's timing (100 ms heartbeat, 1 s election timeout)
 /// scaled by `raft_multiplier`, or the `-dev` timings.
@@ -22,6 +24,7 @@ pub(crate) fn node_config(id: NodeId, dev: bool, raft_multiplier: u32) -> NodeCo
     NodeConfig {
         raft,
         snapshot_threshold: SNAPSHOT_THRESHOLD,
+        snapshot_interval: SNAPSHOT_INTERVAL,
     }
 }
 

@@ -8,7 +8,7 @@ use futures_lite::future;
 use synod_core::api::dns::{self, DnsConfig, LocalNode, Outcome, StateView, Transport, Written};
 use synod_core::raft::Role;
 use synod_core::rand::Rng;
-use synod_core::state::State;
+use synod_core::state;
 
 use super::staleness::{CATCH_UP, Freshness, Staleness, Verdict};
 use crate::shell::NodeHandle;
@@ -16,7 +16,7 @@ use crate::shell::NodeHandle;
 /// Where the state DNS answers from comes from.
 pub trait StateSource: Send + Sync + 'static {
     /// The state to answer the next query from (the latest the node published).
-    fn state(&self) -> Arc<State>;
+    fn state(&self) -> Arc<state::StateView>;
 
     /// How fresh that state is. A fixed state is as fresh as a leader's.
     fn freshness(&self) -> Freshness {
@@ -35,7 +35,7 @@ pub trait StateSource: Send + Sync + 'static {
 }
 
 impl StateSource for NodeHandle {
-    fn state(&self) -> Arc<State> {
+    fn state(&self) -> Arc<state::StateView> {
         self.view()
     }
 
@@ -64,8 +64,8 @@ impl StateSource for NodeHandle {
 }
 
 /// A fixed state (tests and tools).
-impl StateSource for Arc<State> {
-    fn state(&self) -> Arc<State> {
+impl StateSource for Arc<state::StateView> {
+    fn state(&self) -> Arc<state::StateView> {
         self.clone()
     }
 }
@@ -124,7 +124,7 @@ impl Responder {
             name: &zone.node_name,
             addr: zone.node_addr,
         };
-        let view = StateView::new(&state, &zone.datacenter, local);
+        let view = StateView::new(state.catalog(), &zone.datacenter, local);
         dns::answer_into(query, &view, &zone.config, transport, &mut self.rng, out)
     }
 }

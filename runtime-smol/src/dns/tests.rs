@@ -117,7 +117,7 @@ fn server(limits: TcpLimits) -> DnsServer {
         seed: 1,
         tcp: limits,
     };
-    DnsServer::start(config, Arc::new(Arc::new(State::new())), quiet_log()).expect("start")
+    DnsServer::start(config, Arc::new(Arc::new(State::new().view())), quiet_log()).expect("start")
 }
 
 fn tcp_exchange(stream: &mut TcpStream, q: &[u8]) -> std::io::Result<Vec<u8>> {

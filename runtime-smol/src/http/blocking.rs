@@ -5,8 +5,6 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use futures_lite::future;
-use smol::Timer;
 use synod_core::api::http::{Query, parse_go_duration};
 use synod_core::node::{ClientRequest, ClientResponse, Consistency};
 use synod_core::rand::Rng;
@@ -89,31 +87,57 @@ pub fn parse_go_uint(text: &str) -> Option<u64> {
 
 /// Runs a read, parking while its index has not passed `blocking.min_index` and the wait has
 /// not run out. Dropping the future (client gone) abandons the wait.
+///
+/// The consistency mode is honoured once, up front, as Consul does: the first read goes
+/// through the leader (lease or ReadIndex; forwarded from a follower). If it has not moved
+/// past `min_index`, the query parks on this server's own state and, once woken, answers from
+/// it: the index it returns and the change that woke it come from the same place, and that
+/// state already holds everything the first read saw (its index only grows past the barrier).
 pub async fn read<B: Backend>(
     backend: &B,
     query: state::Query,
     consistency: Consistency,
     blocking: Option<Blocking>,
 ) -> ClientResponse {
-    let deadline = blocking.map(|b| Instant::now() + b.timeout);
+    let request = ClientRequest::Read {
+        query: query.clone(),
+        consistency,
+    };
+    let first = backend.request(request.clone()).await;
+    let Some(blocking) = blocking else {
+        return first;
+    };
+    let deadline = Instant::now() + blocking.timeout;
+    let barrier = match first {
+        ClientResponse::Read { index, .. } if index <= blocking.min_index => index,
+        _ => return first,
+    };
+    // Not kept while parked: a parked query should hold as little as possible.
+    drop(first);
+    let stale = ClientRequest::Read {
+        query: query.clone(),
+        consistency: Consistency::Stale,
+    };
     loop {
-        let request = ClientRequest::Read {
-            query: query.clone(),
-            consistency,
+        // `wait` ends at the deadline itself.
+        backend.wait(&query, blocking.min_index, deadline).await;
+        let local = backend.request(stale.clone()).await;
+        let index = match local {
+            ClientResponse::Read { index, .. } => index,
+            _ => return local,
         };
-        let response = backend.request(request).await;
-        let (Some(blocking), Some(deadline)) = (blocking, deadline) else {
-            return response;
-        };
-        let unchanged =
-            matches!(response, ClientResponse::Read { index, .. } if index <= blocking.min_index);
-        if !unchanged || Instant::now() >= deadline {
-            return response;
+        if index > blocking.min_index {
+            return local;
         }
-        future::or(backend.wait(&query, blocking.min_index, deadline), async {
-            Timer::at(deadline).await;
-        })
-        .await;
+        if Instant::now() >= deadline {
+            // Timed out unchanged. A local state lagging behind the first read must not report
+            // an older index: ask again the way the client asked.
+            return if index >= barrier {
+                local
+            } else {
+                backend.request(request).await
+            };
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::io;
 use std::net::Shutdown;
-use std::pin::pin;
+use std::pin::Pin;
 use std::time::{Duration, Instant, SystemTime};
 
 use async_net::TcpStream;
@@ -21,7 +21,13 @@ use super::date::http_date;
 use super::router;
 use super::server::Shared;
 
+/// Largest single read.
 const READ_CHUNK: usize = 16 * 1024;
+/// Smallest read: enough for a typical request head. A fresh connection's buffer starts this
+/// small (not at `READ_CHUNK`) because a short-lived 16 KiB block per connection fragments the
+/// heap: the small allocations a parked query keeps land in its hole, and each parked query
+/// then costs most of a block.
+const MIN_READ: usize = 1024;
 /// After an error answer, read and discard at most this much of what the client is still
 /// sending, so closing does not reset the connection before it reads the answer.
 const LINGER_BYTES: usize = 4 * 1024 * 1024;
@@ -39,7 +45,10 @@ pub async fn serve<B: Backend>(shared: &Shared<B>, mut stream: TcpStream) {
             Ok(Progress::Done { request, consumed }) => {
                 buf.drain(..consumed);
                 let max_buffered = config.limits.max_head + config.limits.max_body;
-                let handler = router::route(shared, &request);
+                // Boxed: the connection's own future then stays small, and a parked query costs
+                // only what its handler actually holds (a future passed by value into another is
+                // laid out more than once).
+                let handler = Box::pin(router::route(shared, &request));
                 let Some(response) =
                     watch_client(handler, &mut stream, &mut buf, max_buffered).await
                 else {
@@ -101,31 +110,39 @@ enum Event {
 
 /// Runs `handler` while watching the socket: pipelined bytes are buffered (up to `max_buffered`),
 /// end-of-stream or an error drops the handler and yields `None`.
+///
+/// A parked handler (a blocking query) may wait for minutes, so while it does the connection
+/// holds no read buffer: it peeks one byte to learn that the client sent more (or left), and
+/// only then reads.
 async fn watch_client(
-    handler: impl Future<Output = Response>,
+    mut handler: Pin<Box<impl Future<Output = Response>>>,
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     max_buffered: usize,
 ) -> Option<Response> {
-    let mut handler = pin!(handler);
     // Most answers are ready on the first poll; only parked ones need the socket watched.
     if let Some(response) = future::poll_once(handler.as_mut()).await {
         return Some(response);
     }
-    let mut chunk = vec![0u8; READ_CHUNK];
+    if buf.is_empty() {
+        *buf = Vec::new();
+    }
     loop {
         if buf.len() >= max_buffered {
             // Enough queued: stop reading (back-pressure) and just finish this request.
             return Some(handler.await);
         }
         let event = future::or(async { Event::Answered(handler.as_mut().await) }, async {
-            Event::Read(stream.read(&mut chunk).await)
+            Event::Read(stream.peek(&mut [0u8; 1]).await)
         })
         .await;
         match event {
             Event::Answered(response) => return Some(response),
             Event::Read(Ok(0) | Err(_)) => return None,
-            Event::Read(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Event::Read(Ok(_)) => match read_into(stream, buf).await {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            },
         }
     }
 }
@@ -136,14 +153,27 @@ async fn read_until(
     buf: &mut Vec<u8>,
     deadline: Instant,
 ) -> io::Result<usize> {
-    let mut chunk = [0u8; READ_CHUNK];
-    let n = future::or(stream.read(&mut chunk), async {
+    let filled = buf.len();
+    let read = future::or(read_into(stream, buf), async {
         Timer::at(deadline).await;
         Err(io::ErrorKind::TimedOut.into())
     })
-    .await?;
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(n)
+    .await;
+    // A timed-out read was dropped before it could trim the room it made.
+    buf.truncate(filled + *read.as_ref().unwrap_or(&0));
+    read
+}
+
+/// Reads once, appending to `buf` (read straight into its spare room: no buffer lives in the
+/// connection's future while it waits). Reads grow with the buffer, from `MIN_READ` to
+/// `READ_CHUNK`, so large bodies still arrive in large reads.
+async fn read_into(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let filled = buf.len();
+    let room = (buf.capacity() - filled).clamp(MIN_READ, READ_CHUNK);
+    buf.resize(filled + room, 0);
+    let read = stream.read(&mut buf[filled..]).await;
+    buf.truncate(filled + *read.as_ref().unwrap_or(&0));
+    read
 }
 
 async fn write_all(stream: &mut TcpStream, bytes: &[u8], timeout: Duration) -> io::Result<()> {

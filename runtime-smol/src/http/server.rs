@@ -1,9 +1,12 @@
-//! The listener: accepts connections up to a cap and runs each on the server's own executor, so
-//! dropping [`Server::run`] stops every connection with it.
+//! The listener: accepts connections up to a cap and runs each on the server's own
+//! multi-threaded executor (its own worker threads, so HTTP work never shares a thread with the
+//! node's event loop and reads answered from the published view scale across cores). Dropping
+//! [`Server::run`] stops the workers and every connection with them.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread;
 use std::time::Duration;
 
 use async_net::TcpListener;
@@ -44,13 +47,16 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Whether `/ui/` serves the web UI.
     pub ui: bool,
+    /// Worker threads serving connections (at least one).
+    pub threads: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             limits: Limits::default(),
-            max_connections: 1024,
+            // Parked blocking queries hold a connection each; 10,000 of them must fit.
+            max_connections: 16_384,
             max_connections_per_client: 0,
             idle_timeout: Duration::from_secs(90),
             header_timeout: Duration::from_secs(10),
@@ -60,6 +66,7 @@ impl Default for ServerConfig {
             datacenter: "dc1".to_owned(),
             seed: 0,
             ui: false,
+            threads: thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -104,49 +111,72 @@ impl<B: Backend> Server<B> {
 
     /// Serves until the returned future is dropped.
     pub async fn run(self) {
-        let executor = Executor::new();
+        let executor = Arc::new(Executor::new());
+        // Closed when this future is dropped: the workers then return, and the executor (with
+        // every connection task on it) goes once the last of them lets go of it.
+        let (_stop, stopped) = async_channel::bounded::<()>(1);
+        for n in 0..self.shared.config.threads.max(1) {
+            let worker = Arc::clone(&executor);
+            let stopped = stopped.clone();
+            let spawned = thread::Builder::new()
+                .name(format!("synod-http-{n}"))
+                .spawn(move || smol::block_on(worker.run(stopped.recv())));
+            if spawned.is_err() && n == 0 {
+                // Not even one worker: serve on the caller's executor instead.
+                executor.run(self.accept(Arc::downgrade(&executor))).await;
+                return;
+            }
+        }
+        executor
+            .spawn(self.accept(Arc::downgrade(&executor)))
+            .detach();
+        future::pending::<()>().await;
+    }
+
+    /// Accepts connections forever, spawning each on `executor` (weak: the accept task lives on
+    /// that executor and must not keep it alive).
+    async fn accept(self, executor: Weak<Executor<'static>>) {
         let slots = Arc::new(Semaphore::new(self.shared.config.max_connections));
         let client_slots = ClientSlots::new(self.shared.config.max_connections_per_client);
-        executor
-            .run(async {
-                loop {
-                    let (mut stream, peer) = match self.listener.accept().await {
-                        Ok(accepted) => accepted,
-                        Err(_) => {
-                            // Out of descriptors and the like: back off instead of spinning.
-                            Timer::after(Duration::from_millis(50)).await;
-                            continue;
-                        }
-                    };
-                    let Some(slot) = slots.try_acquire_arc() else {
-                        drop(stream);
-                        continue;
-                    };
-                    let Some(client_slot) = client_slots.try_acquire(peer.ip()) else {
-                        let write_timeout = self.shared.config.write_timeout;
-                        executor
-                            .spawn(async move {
-                                let refuse = stream.write_all(OVER_LIMIT_RESPONSE);
-                                let _ = future::or(async { refuse.await.ok() }, async {
-                                    Timer::after(write_timeout).await;
-                                    None
-                                })
-                                .await;
-                                drop(slot);
-                            })
-                            .detach();
-                        continue;
-                    };
-                    let shared = Arc::clone(&self.shared);
-                    executor
-                        .spawn(async move {
-                            connection::serve(&shared, stream).await;
-                            drop(client_slot);
-                            drop(slot);
-                        })
-                        .detach();
+        loop {
+            let (mut stream, peer) = match self.listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(_) => {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    Timer::after(Duration::from_millis(50)).await;
+                    continue;
                 }
-            })
-            .await
+            };
+            let Some(executor) = executor.upgrade() else {
+                return;
+            };
+            let Some(slot) = slots.try_acquire_arc() else {
+                drop(stream);
+                continue;
+            };
+            let Some(client_slot) = client_slots.try_acquire(peer.ip()) else {
+                let write_timeout = self.shared.config.write_timeout;
+                executor
+                    .spawn(async move {
+                        let refuse = stream.write_all(OVER_LIMIT_RESPONSE);
+                        let _ = future::or(async { refuse.await.ok() }, async {
+                            Timer::after(write_timeout).await;
+                            None
+                        })
+                        .await;
+                        drop(slot);
+                    })
+                    .detach();
+                continue;
+            };
+            let shared = Arc::clone(&self.shared);
+            executor
+                .spawn(async move {
+                    connection::serve(&shared, stream).await;
+                    drop(client_slot);
+                    drop(slot);
+                })
+                .detach();
+        }
     }
 }

@@ -9,6 +9,7 @@ use futures_lite::future;
 use synod_core::ids::{IoToken, RequestId};
 use synod_core::node::{Action, ClientResponse, Input, Node, NodeEvent};
 use synod_core::raft::Event;
+use synod_core::state::watch::WatchId;
 use synod_core::time::Instant;
 
 use super::config::ShellConfig;
@@ -19,6 +20,7 @@ use super::inbound::{ClientConnHandler, accept_peers};
 use super::log::Log;
 use super::peers::Peers;
 use super::timing::sleep_until_opt;
+use super::watches::Watchers;
 
 /// Client requests waiting for the loop, at most.
 const COMMAND_QUEUE: usize = 4096;
@@ -40,6 +42,7 @@ pub enum StopReason {
 enum Wake {
     Durable(Option<IoToken>),
     Command(Option<Command>),
+    Cancel(WatchId),
     Frame(Bytes),
     Deadline,
 }
@@ -53,8 +56,12 @@ pub struct Shell<E: Env, D: Disk> {
     commands: Receiver<Command>,
     frames: Receiver<Bytes>,
     frames_in: Sender<Bytes>,
+    cancels: Receiver<WatchId>,
+    watchers: Watchers,
     peers: Peers<E>,
     pending: BTreeMap<RequestId, Sender<ClientResponse>>,
+    /// Answers held until the status and view they follow from are published (reused buffer).
+    replies: Vec<(Sender<ClientResponse>, ClientResponse)>,
     next_request: u64,
     status: SharedStatus,
     config: ShellConfig,
@@ -77,9 +84,11 @@ impl<E: Env, D: Disk> Shell<E, D> {
     ) -> (Self, NodeHandle) {
         let (commands_in, commands) = async_channel::bounded(COMMAND_QUEUE);
         let (frames_in, frames) = async_channel::bounded(FRAME_QUEUE);
+        let (cancels_in, cancels) = async_channel::unbounded();
         let status = SharedStatus::new(Status::of(&node, env.now()), node.state());
         let handle = NodeHandle {
             commands: commands_in,
+            cancels: cancels_in,
             status: status.clone(),
         };
         let shell = Shell {
@@ -91,7 +100,10 @@ impl<E: Env, D: Disk> Shell<E, D> {
             commands,
             frames,
             frames_in,
+            cancels,
+            watchers: Watchers::default(),
             pending: BTreeMap::new(),
+            replies: Vec::new(),
             next_request: 0,
             status,
             config,
@@ -172,6 +184,11 @@ impl<E: Env, D: Disk> Shell<E, D> {
             };
             taken += 1;
         }
+        // Cancels are cheap and only shrink the registry: take them all.
+        while let Ok(id) = self.cancels.try_recv() {
+            self.cancel_watch(id);
+            taken += 1;
+        }
         for _ in 0..FAIR_SHARE {
             let Ok(frame) = self.frames.try_recv() else {
                 break;
@@ -189,6 +206,7 @@ impl<E: Env, D: Disk> Shell<E, D> {
             Wake::Durable(None) => return Some(StopReason::DiskFailed),
             Wake::Command(Some(command)) => self.request(command),
             Wake::Command(None) => return Some(StopReason::Shutdown),
+            Wake::Cancel(id) => self.cancel_watch(id),
             Wake::Frame(frame) => self.feed(Input::Frame(frame)),
             Wake::Deadline => self.timeout(),
         }
@@ -218,6 +236,17 @@ impl<E: Env, D: Disk> Shell<E, D> {
                 let _ = reply.try_send(result);
             }
             Command::PeerHints(hints) => self.peers.set_hints(hints),
+            Command::Watch {
+                id,
+                target,
+                min_index,
+                wake,
+            } => {
+                self.watchers
+                    .register(&mut self.node, id, target, min_index, wake);
+                let parked = self.node.state().parked_watches();
+                self.status.set_parked_watches(parked);
+            }
             Command::Bootstrap { membership, reply } => {
                 let now = self.env.now();
                 let result = self.node.bootstrap(now, membership);
@@ -225,6 +254,13 @@ impl<E: Env, D: Disk> Shell<E, D> {
                 let _ = reply.try_send(result);
             }
         }
+    }
+
+    /// A watch's client went away: unpark it.
+    fn cancel_watch(&mut self, id: WatchId) {
+        self.watchers.cancel(&mut self.node, id);
+        let parked = self.node.state().parked_watches();
+        self.status.set_parked_watches(parked);
     }
 
     /// One input, then every action it caused.
@@ -246,6 +282,14 @@ impl<E: Env, D: Disk> Shell<E, D> {
     async fn next_wake(&self, deadline: Option<Instant>) -> Wake {
         let durable = async { Wake::Durable(self.durable.recv().await.ok()) };
         let command = async { Wake::Command(self.commands.recv().await.ok()) };
+        // The loop's handles hold senders, but so may nothing else: a closed channel only
+        // means no watch can be cancelled any more.
+        let cancel = async {
+            match self.cancels.recv().await {
+                Ok(id) => Wake::Cancel(id),
+                Err(_) => future::pending().await,
+            }
+        };
         // The loop holds a sender itself, so this channel never closes while it runs.
         let frame = async {
             match self.frames.recv().await {
@@ -257,11 +301,20 @@ impl<E: Env, D: Disk> Shell<E, D> {
             sleep_until_opt(&self.env, deadline).await;
             Wake::Deadline
         };
-        future::or(durable, future::or(command, future::or(frame, timer))).await
+        future::or(
+            durable,
+            future::or(command, future::or(frame, future::or(cancel, timer))),
+        )
+        .await
     }
 
-    /// Carries out every queued action, then publishes the new status.
+    /// Carries out every queued action, publishes the new status and view, and only then
+    /// answers clients, logs events and signals woken watches: whoever hears of an answer or an
+    /// event (on another thread, now that HTTP runs off the loop) then sees the state that
+    /// produced it — a stale read after an acknowledged write on this server sees the write.
     fn drain_actions(&mut self, now: Instant) {
+        let mut replies = std::mem::take(&mut self.replies);
+        let mut events = Vec::new();
         while let Some(action) = self.node.poll_action() {
             match action {
                 Action::Send { to, frame } => {
@@ -270,18 +323,26 @@ impl<E: Env, D: Disk> Shell<E, D> {
                 Action::Persist { token, write } => self.disk.submit(token, write),
                 Action::Respond { id, response } => {
                     if let Some(reply) = self.pending.remove(&id) {
-                        // The client may have given up waiting; nothing to do then.
-                        let _ = reply.try_send(response);
+                        replies.push((reply, response));
                     }
                 }
                 Action::Event(event) => {
-                    log_node_event(&self.log, self.node.raft().membership(), &event);
                     if let NodeEvent::Raft(Event::MembershipChanged(next)) = &event {
                         self.peers.retain(next);
                     }
+                    events.push(event);
                 }
             }
         }
         self.status.refresh(&self.node, now);
+        for (reply, response) in replies.drain(..) {
+            // The client may have given up waiting; nothing to do then.
+            let _ = reply.try_send(response);
+        }
+        self.replies = replies;
+        for event in &events {
+            log_node_event(&self.log, self.node.raft().membership(), event);
+        }
+        self.watchers.wake_changed(&mut self.node);
     }
 }

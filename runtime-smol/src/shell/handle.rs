@@ -1,13 +1,15 @@
 //! The cloneable handle other components (HTTP, DNS, CLI) use to reach a running node.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_channel::Sender;
 use event_listener::Event;
 use synod_core::ids::{LogIndex, NodeId, Term};
-use synod_core::node::{ClientError, ClientRequest, ClientResponse, Node};
+use synod_core::node::{ClientError, ClientRequest, ClientResponse, Consistency, Node};
 use synod_core::raft::{Membership, ProposeError, Role};
-use synod_core::state::State;
+use synod_core::state::watch::{WatchId, WatchTarget};
+use synod_core::state::{State, StateView};
 use synod_core::time::{Duration, Instant};
 
 /// What handles ask of the loop, each with where to answer it.
@@ -36,6 +38,14 @@ pub(crate) enum Command {
         membership: Membership,
         reply: Sender<Result<(), ProposeError>>,
     },
+    /// Park a blocking query on `target`; `wake` is signalled once it changed past
+    /// `min_index`.
+    Watch {
+        id: WatchId,
+        target: WatchTarget,
+        min_index: u64,
+        wake: Sender<()>,
+    },
 }
 
 /// A snapshot of the node's Raft view, refreshed after every input the loop handles.
@@ -63,6 +73,8 @@ pub struct Status {
     pub last_contact: Option<Duration>,
     /// When the snapshot was taken (the node's clock).
     pub taken_at: Instant,
+    /// Blocking queries parked in the node's watch registry.
+    pub parked_watches: usize,
 }
 
 impl Status {
@@ -83,6 +95,7 @@ impl Status {
             membership: membership.clone(),
             last_contact: raft.last_contact(now),
             taken_at: now,
+            parked_watches: node.state().parked_watches(),
         }
     }
 }
@@ -96,9 +109,13 @@ pub(crate) struct StatusCell {
     status: Mutex<Status>,
     /// Notified whenever the applied index moves.
     applied: Event,
-    /// The state as last applied, published for reads that need no consensus (stale reads,
-    /// DNS) so they run on any thread without entering the loop.
-    view: Mutex<Arc<State>>,
+    /// The tables as last applied, published for reads that need no consensus (stale reads,
+    /// DNS) so they run on any thread without entering the loop. Publishing is O(1): the
+    /// tables are persistent maps shared with the node's state.
+    view: Mutex<Arc<StateView>>,
+    /// Ids for watches, drawn by handles so a dropped watch can be cancelled by id before the
+    /// loop has even seen it.
+    next_watch: AtomicU64,
 }
 
 impl SharedStatus {
@@ -106,12 +123,13 @@ impl SharedStatus {
         SharedStatus(Arc::new(StatusCell {
             status: Mutex::new(status),
             applied: Event::new(),
-            view: Mutex::new(Arc::new(state.clone())),
+            view: Mutex::new(Arc::new(state.view())),
+            next_watch: AtomicU64::new(0),
         }))
     }
 
-    /// The last published state.
-    pub(crate) fn view(&self) -> Arc<State> {
+    /// The last published tables.
+    pub(crate) fn view(&self) -> Arc<StateView> {
         self.0
             .view
             .lock()
@@ -126,6 +144,12 @@ impl SharedStatus {
             .status
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records how many blocking queries are parked (after a watch was registered or
+    /// cancelled, which is not an input to the node).
+    pub(crate) fn set_parked_watches(&self, parked: usize) {
+        self.lock().parked_watches = parked;
     }
 
     /// Refreshes the snapshot, cloning the membership and leader address only when they changed.
@@ -149,9 +173,10 @@ impl SharedStatus {
         status.last_index = raft.last_index();
         status.last_contact = raft.last_contact(now);
         status.taken_at = now;
+        status.parked_watches = node.state().parked_watches();
         drop(status);
         if applied_moved {
-            let view = Arc::new(node.state().clone());
+            let view = Arc::new(node.state().view());
             *self
                 .0
                 .view
@@ -172,15 +197,27 @@ fn leader_addr(membership: &Membership, leader: Option<NodeId>) -> Option<String
 #[derive(Clone, Debug)]
 pub struct NodeHandle {
     pub(crate) commands: Sender<Command>,
+    /// Watches whose futures were dropped, for the loop to unpark (unbounded: sent from `Drop`).
+    pub(crate) cancels: Sender<WatchId>,
     pub(crate) status: SharedStatus,
 }
 
 impl NodeHandle {
-    /// Sends `request` to the node and waits for its answer.
+    /// Sends `request` to the node and waits for its answer. Stale reads need no consensus
+    /// and are answered from the published view on the caller's thread, without entering the
+    /// loop (what the node itself would answer: its applied state, as of its last batch).
     ///
     /// If the loop has stopped before taking the request, the answer is `NotLeader` (no effect);
     /// if it stopped after, `LeadershipLost` (the outcome is unknown).
     pub async fn request(&self, request: ClientRequest) -> ClientResponse {
+        if let ClientRequest::Read {
+            query,
+            consistency: Consistency::Stale,
+        } = &request
+        {
+            let (result, index) = self.view().query(query);
+            return ClientResponse::Read { index, result };
+        }
         let (reply, answer) = async_channel::bounded(1);
         if self
             .commands
@@ -257,13 +294,33 @@ impl NodeHandle {
         self.status.lock().clone()
     }
 
-    /// The replicated state as this node last applied it: what a stale read may answer from.
-    pub fn view(&self) -> Arc<State> {
+    /// The replicated tables as this node last applied them: what a stale read may answer
+    /// from (`.index()`, `.kv()`, `.catalog()`, `.query(..)`).
+    pub fn view(&self) -> Arc<StateView> {
         self.status.view()
     }
 
-    /// Completes once this node has applied past `index` (at once if it already has). Blocking
-    /// queries wait on this, then re-read: it fires on any apply, not only on their keys.
+    /// Completes once an entry this node applies changes `target` (a KV key or prefix, a
+    /// catalog table, node or service; see `Query::watch_target`) at an index above
+    /// `min_index`, at once if it already has: `true`. Writes to anything else do not complete
+    /// it. `false` when the loop stopped. Dropping the future unparks the watch.
+    pub fn watch(
+        &self,
+        target: WatchTarget,
+        min_index: u64,
+    ) -> impl Future<Output = bool> + Send + 'static {
+        let id = WatchId(self.status.0.next_watch.fetch_add(1, Ordering::Relaxed));
+        super::watches::watch(
+            self.commands.clone(),
+            self.cancels.clone(),
+            id,
+            target,
+            min_index,
+        )
+    }
+
+    /// Completes once this node has applied past `index` (at once if it already has); it fires
+    /// on any apply (blocking queries use [`Self::watch`]).
     pub async fn applied_past(&self, index: LogIndex) {
         loop {
             // Listen before checking, so an apply between the check and the wait is not missed.

@@ -23,6 +23,7 @@ mod memory_disk;
 mod peers;
 pub mod smol_env;
 pub(crate) mod timing;
+mod watches;
 
 pub use config::ShellConfig;
 pub use env::{Conn, Disk, Env, Listener};

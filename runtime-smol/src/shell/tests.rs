@@ -34,6 +34,7 @@ fn fast_node(id: NodeId, env: &SmolEnv) -> Node {
     let config = NodeConfig {
         raft,
         snapshot_threshold: 1024,
+        snapshot_interval: synod_core::time::Duration::ZERO,
     };
     Node::new(config, Default::default(), 7, env.now()).expect("empty recovery")
 }
@@ -295,3 +296,5 @@ fn the_leader_removes_a_follower_through_its_handle_and_followers_refuse() {
         }
     });
 }
+
+mod reads;

@@ -402,6 +402,7 @@ impl World {
                 ..raft::Config::new(id)
             },
             snapshot_threshold: o.snapshot_threshold,
+            snapshot_interval: synod_core::time::Duration::ZERO,
         }
     }
 

@@ -1,10 +1,9 @@
-//! [`CatalogView`] over the replicated catalog, so DNS answers from a published [`State`].
+//! [`CatalogView`] over the replicated catalog, so DNS answers from a published state view.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::view::{CatalogView, Health, InstanceView, NodeView, Weights};
-use crate::state::State;
 use crate::state::catalog::types::{HealthStatus, Indexed, Node, Service};
 use crate::state::catalog::{Catalog, CatalogTarget};
 
@@ -31,10 +30,10 @@ pub struct StateView<'a> {
 }
 
 impl<'a> StateView<'a> {
-    /// A view of `state`'s catalog for datacenter `datacenter`, answered by `local`.
-    pub fn new(state: &'a State, datacenter: &'a str, local: LocalNode<'a>) -> Self {
+    /// A view of `catalog` for datacenter `datacenter`, answered by `local`.
+    pub fn new(catalog: &'a Catalog, datacenter: &'a str, local: LocalNode<'a>) -> Self {
         StateView {
-            catalog: state.catalog(),
+            catalog,
             datacenter,
             local,
             no_meta: BTreeMap::new(),

@@ -2,8 +2,8 @@
 //! and one per node name and per service name, each the Raft index of the last write that
 //! changed what a query on it returns.
 
+use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// What a catalog blocking query watches.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ impl CatalogTarget {
 /// so a deleted service keeps reporting its deletion index rather than the busier table's.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Indexes {
-    by_target: BTreeMap<CatalogTarget, u64>,
+    by_target: OrdMap<CatalogTarget, u64>,
 }
 
 impl Indexes {

@@ -2,8 +2,8 @@
 //! case-insensitive, the tables are keyed as registered), nodes and services by address (reverse
 //! lookups), and the checks bearing on one instance, each without scanning a table.
 
+use imbl::{OrdMap, OrdSet};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use crate::state::catalog::types::{Check, Indexed, Node, Service};
@@ -13,13 +13,13 @@ use crate::state::catalog::{Catalog, ServiceKey};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Lookups {
     /// Lower-cased node name → node names as registered.
-    nodes_by_folded_name: BTreeMap<String, BTreeSet<String>>,
+    nodes_by_folded_name: OrdMap<String, OrdSet<String>>,
     /// Node address (when it is an IP) → node names.
-    nodes_by_addr: BTreeMap<IpAddr, BTreeSet<String>>,
+    nodes_by_addr: OrdMap<IpAddr, OrdSet<String>>,
     /// Lower-cased service name → service names as registered.
-    services_by_folded_name: BTreeMap<String, BTreeSet<String>>,
+    services_by_folded_name: OrdMap<String, OrdSet<String>>,
     /// A service's own address (when it is an IP) → its instances.
-    services_by_addr: BTreeMap<IpAddr, BTreeSet<ServiceKey>>,
+    services_by_addr: OrdMap<IpAddr, OrdSet<ServiceKey>>,
 }
 
 impl Lookups {
@@ -84,11 +84,11 @@ fn fold(name: &str) -> Cow<'_, str> {
     }
 }
 
-fn link<K: Ord, V: Ord>(map: &mut BTreeMap<K, BTreeSet<V>>, key: K, value: V) {
+fn link<K: Ord + Clone, V: Ord + Clone>(map: &mut OrdMap<K, OrdSet<V>>, key: K, value: V) {
     map.entry(key).or_default().insert(value);
 }
 
-fn unlink<K: Ord, V: Ord>(map: &mut BTreeMap<K, BTreeSet<V>>, key: &K, value: &V) {
+fn unlink<K: Ord + Clone, V: Ord + Clone>(map: &mut OrdMap<K, OrdSet<V>>, key: &K, value: &V) {
     if let Some(values) = map.get_mut(key) {
         values.remove(value);
         if values.is_empty() {

@@ -8,8 +8,8 @@ mod lookup;
 mod query;
 pub mod types;
 
+use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 use crate::state::catalog::indexes::Indexes;
 use crate::state::catalog::types::{Check, Indexed, Node, Service};
@@ -23,16 +23,20 @@ pub type ServiceKey = (String, String);
 pub type CheckKey = (String, String);
 
 /// The catalog tables. Every write is applied at a Raft index above all earlier ones.
+///
+/// The tables are persistent ordered maps: a clone shares structure with the original, so
+/// publishing the applied catalog to readers costs O(1) and each later write copies only the
+/// path it touches.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Catalog {
-    nodes: BTreeMap<String, Indexed<Node>>,
-    services: BTreeMap<ServiceKey, Indexed<Service>>,
-    checks: BTreeMap<CheckKey, Indexed<Check>>,
+    nodes: OrdMap<String, Indexed<Node>>,
+    services: OrdMap<ServiceKey, Indexed<Service>>,
+    checks: OrdMap<CheckKey, Indexed<Check>>,
     /// Service name → its instances (derived from `services`).
-    instances: BTreeMap<String, BTreeSet<ServiceKey>>,
+    instances: OrdMap<String, OrdSet<ServiceKey>>,
     /// `(node, service ID)` → IDs of the checks bound to that instance, `(node, "")` → the
     /// node's own checks (derived from `checks`), so reads never scan a node's other checks.
-    checks_by_owner: BTreeMap<ServiceKey, BTreeSet<String>>,
+    checks_by_owner: OrdMap<ServiceKey, OrdSet<String>>,
     /// Case-insensitive and by-address lookups (derived from `nodes` and `services`).
     lookups: lookup::Lookups,
     indexes: Indexes,

@@ -1,5 +1,6 @@
 //! Catalog reads, each answered with the index a blocking query on it reports (never 0).
 
+use imbl::OrdMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
@@ -208,7 +209,7 @@ impl Catalog {
 
 /// Rows keyed `(node, id)` belonging to `node`.
 fn range_of_node<'a, V>(
-    map: &'a BTreeMap<(String, String), V>,
+    map: &'a OrdMap<(String, String), V>,
     node: &str,
 ) -> impl Iterator<Item = (&'a (String, String), &'a V)> + 'a {
     let start = (node.to_owned(), String::new());

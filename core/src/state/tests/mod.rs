@@ -1,6 +1,7 @@
 mod kv_semantics;
 mod model;
 mod snapshots;
+mod views;
 mod watches;
 
 use bytes::Bytes;

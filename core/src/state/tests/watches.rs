@@ -165,3 +165,23 @@ fn watches_survive_neither_snapshot_nor_restore() {
     let restored = State::restore(&state.snapshot()).expect("own snapshot");
     assert_eq!(restored.parked_watches(), 0);
 }
+
+#[test]
+fn installing_a_snapshot_keeps_the_registry_and_wakes_every_parked_watch() {
+    let mut state = seeded();
+    state.watch(WatchId(1), key("web/a"), 1);
+    state.watch(WatchId(2), prefix("zzz/"), 2);
+    let mut leader = seeded();
+    leader.apply(3, &set("web/a", "new"));
+    let restored = State::restore(&leader.snapshot()).expect("own snapshot");
+
+    state.install(restored);
+
+    assert_eq!(state.index(), 3);
+    assert_eq!(state.take_woken(), vec![WatchId(1), WatchId(2)]);
+    assert_eq!(state.parked_watches(), 0);
+    assert_eq!(
+        state.watch(WatchId(3), key("web/a"), 3),
+        WatchStatus::Parked
+    );
+}

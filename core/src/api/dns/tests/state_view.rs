@@ -65,7 +65,7 @@ fn state(registrations: Vec<(Node, Option<Service>, Vec<Check>)>) -> State {
 }
 
 fn a_answers(state: &State, name: &str) -> Vec<String> {
-    let view = StateView::new(state, "dc1", LOCAL);
+    let view = StateView::new(state.catalog(), "dc1", LOCAL);
     let bytes = ask(&view, name, TYPE::A);
     let reply = parse(&bytes);
     assert_eq!(reply.rcode(), RCODE::NoError);
@@ -103,7 +103,7 @@ fn an_instance_takes_the_worst_of_its_own_and_its_nodes_checks() {
             vec![check("disk", HealthStatus::Warning, "")],
         ),
     ]);
-    let view = StateView::new(&s, "dc1", LOCAL);
+    let view = StateView::new(s.catalog(), "dc1", LOCAL);
     let health: Vec<(&str, Health)> = view
         .service_instances("web", None)
         .iter()
@@ -209,7 +209,7 @@ fn reverse_lookups_find_nodes_then_service_addresses_and_follow_changes() {
             vec![],
         ),
     ]);
-    let view = StateView::new(&s, "dc1", LOCAL);
+    let view = StateView::new(s.catalog(), "dc1", LOCAL);
     assert_eq!(
         view.node_by_addr(ip("10.0.0.1")).map(|n| n.name),
         Some("n1")
@@ -232,7 +232,7 @@ fn reverse_lookups_find_nodes_then_service_addresses_and_follow_changes() {
         check_id: None,
     };
     s.apply(11, &Command::Catalog(CatalogCommand::Deregister(gone)));
-    let view = StateView::new(&s, "dc1", LOCAL);
+    let view = StateView::new(s.catalog(), "dc1", LOCAL);
     assert_eq!(view.node_by_addr(ip("10.0.0.1")), None);
     assert_eq!(
         view.node_by_addr(ip("10.0.0.7")).map(|n| n.name),
@@ -245,7 +245,7 @@ fn reverse_lookups_find_nodes_then_service_addresses_and_follow_changes() {
 #[test]
 fn servers_are_the_nodes_running_consul_else_the_local_agent() {
     let alone = state(vec![(node("n1", "10.0.0.1"), None, vec![])]);
-    let view = StateView::new(&alone, "dc1", LOCAL);
+    let view = StateView::new(alone.catalog(), "dc1", LOCAL);
     let names = |v: &StateView<'_>| -> Vec<(String, IpAddr)> {
         v.servers()
             .iter()
@@ -265,7 +265,7 @@ fn servers_are_the_nodes_running_consul_else_the_local_agent() {
             vec![],
         ),
     ]);
-    let view = StateView::new(&s, "dc1", LOCAL);
+    let view = StateView::new(s.catalog(), "dc1", LOCAL);
     assert_eq!(
         names(&view),
         [
@@ -284,7 +284,7 @@ fn the_soa_serial_is_the_catalogs_latest_index_and_weights_come_from_the_service
         (node("n1", "10.0.0.1"), None, vec![]),
         (node("n2", "10.0.0.2"), Some(weighted), vec![]),
     ]);
-    let view = StateView::new(&s, "dc1", LOCAL);
+    let view = StateView::new(s.catalog(), "dc1", LOCAL);
     assert_eq!(view.soa_serial(), 3);
     let instances = view.service_instances("web", None);
     assert_eq!(
@@ -303,7 +303,7 @@ fn nodes_whose_address_is_not_an_ip_are_not_answered() {
         Some(service("web", "web", "", &[])),
         vec![],
     )]);
-    let view = StateView::new(&s, "dc1", LOCAL);
+    let view = StateView::new(s.catalog(), "dc1", LOCAL);
     assert_eq!(view.node("n1"), None);
     assert_eq!(view.service_instances("web", None), []);
 }
@@ -462,7 +462,7 @@ mod model {
             for (i, cmd) in steps.iter().enumerate() {
                 state.apply(i as u64 + 2, &Command::Catalog(cmd.clone()));
                 let c = state.catalog();
-                let v = StateView::new(&state, "dc1", LOCAL);
+                let v = StateView::new(state.catalog(), "dc1", LOCAL);
                 for name in ["a", "A", "b", "c"] {
                     let lower = name.to_ascii_lowercase();
                     prop_assert_eq!(v.node(&lower).map(|n| n.name.to_string()), scan_node(c, &lower));
