@@ -34,7 +34,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 synod_server() { # n extra-args...
   local n=$1; shift
   ./target/release/synod agent -server -data-dir "$WORK/data$n" -node "bench$n" \
-    -http-port "1${n}500" -server-port "1${n}300" -serf-lan-port "1${n}301" -dns-port "1${n}600" \
+    -http-port "1${n}500" -server-port "1${n}300" -serf-lan-port "1${n}301" -serf-wan-port "1${n}302" -dns-port "1${n}600" \
     "$@" >"$WORK/synod$n.log" 2>&1 &
   SYNOD_PIDS+=($!)
 }

@@ -60,6 +60,14 @@ pub enum Message {
     },
     /// An application event, piggybacked like any broadcast.
     UserEvent(UserEvent),
+    /// `name`, failed or left at `incarnation`, is removed from every member list now rather
+    /// than after the reconnect timeout (`force-leave -prune`).
+    Prune {
+        /// Member to forget.
+        name: NodeName,
+        /// Incarnation the removal is about (a newer alive claim wins).
+        incarnation: Incarnation,
+    },
 }
 
 /// Body of [`Message::Alive`].

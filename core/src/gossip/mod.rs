@@ -90,6 +90,14 @@ pub enum Event {
     },
     /// A user event arrived (or was sent locally).
     UserEvent(UserEvent),
+    /// Member `name` answered our join's push-pull: the join reached it. Only an answer that
+    /// decrypted and decoded counts, so a pool whose key we lack never answers.
+    JoinAnswered {
+        /// Who answered.
+        name: NodeName,
+        /// Its advertised gossip address.
+        addr: Addr,
+    },
 }
 
 /// Why an incoming packet was dropped (count it; it never affects state).
@@ -238,18 +246,24 @@ impl Gossip {
     }
 
     /// Consul's `force-leave`: a failed member is marked left here and, through gossip,
-    /// everywhere (so nobody keeps trying to reconnect to it). False unless `name` is a
-    /// known failed member.
-    pub fn force_leave(&mut self, now: Instant, name: &str) -> bool {
+    /// everywhere (so nobody keeps trying to reconnect to it). With `prune` (serf's prune), a
+    /// failed or left member is also removed from every member list at once instead of after
+    /// `reconnect_timeout`. False unless `name` is another member that is failed (or, with
+    /// `prune`, failed or left).
+    pub fn force_leave(&mut self, now: Instant, name: &str, prune: bool) -> bool {
         let now = self.observe_time(now);
-        let Some(member) = self.members.get(name) else {
+        let Some(member) = self.members.get(name).filter(|m| m.name != self.name) else {
             return false;
         };
-        if member.status != MemberStatus::Failed {
-            return false;
+        let (status, incarnation) = (member.status, member.incarnation);
+        match status {
+            MemberStatus::Failed => self.on_dead(now, name, incarnation, name),
+            MemberStatus::Left if prune => {}
+            _ => return false,
         }
-        let incarnation = member.incarnation;
-        self.on_dead(now, name, incarnation, name);
+        if prune {
+            self.on_prune(now, name, incarnation);
+        }
         true
     }
 
@@ -291,16 +305,18 @@ impl Gossip {
         let plain = self.open(bytes)?;
         match decode_stream(&plain).map_err(GossipError::Decode)? {
             StreamMessage::PushPull {
-                from: _,
+                from,
                 from_addr,
                 reply,
-                join: _,
+                join,
                 event_ltime,
                 states,
             } => {
                 let header = PushPullHeader {
+                    from,
                     from_addr,
                     reply,
+                    join,
                     event_ltime,
                 };
                 self.on_push_pull(now, header, states);
@@ -419,6 +435,7 @@ impl Gossip {
                 from,
             } => self.on_dead(now, &name, incarnation, &from),
             Message::UserEvent(event) => self.on_user_event(event),
+            Message::Prune { name, incarnation } => self.on_prune(now, &name, incarnation),
         }
     }
 

@@ -13,14 +13,14 @@ use synod_core::state::kv_types::KvQuery;
 
 use super::ExitRequest;
 use super::formation::server_member;
-use super::join::{DEFAULT_SERF_LAN_PORT, with_default_port};
+use super::join::{self, Pool};
 use super::leave::graceful_leave;
 use super::members_report::member_info;
 use super::self_report::{self, AgentIdentity};
 use crate::http::agent_members::MemberInfo;
 use crate::http::agent_self::AgentSelf;
-use crate::http::backend::NO_GOSSIP;
 use crate::http::backend::{Backend, Status};
+use crate::http::backend::{NO_GOSSIP, NO_WAN};
 use crate::http::operator::{PeerSelector, RaftConfiguration};
 use crate::serf::SerfHandle;
 use crate::shell::NodeHandle;
@@ -35,6 +35,8 @@ pub(super) struct NodeBackend {
     identity: AgentIdentity,
     /// LAN gossip, `None` when its port is disabled.
     serf: Option<SerfHandle>,
+    /// WAN gossip, `None` when its port is disabled.
+    wan: Option<SerfHandle>,
     /// Where `leave` asks the agent to shut down.
     exit: Sender<ExitRequest>,
 }
@@ -50,8 +52,15 @@ impl NodeBackend {
             handle,
             identity,
             serf,
+            wan: None,
             exit,
         }
+    }
+
+    /// Serves the `?wan` endpoints from `wan`.
+    pub(super) fn with_wan(mut self, wan: Option<SerfHandle>) -> Self {
+        self.wan = wan;
+        self
     }
 
     /// This server's Raft id.
@@ -61,6 +70,44 @@ impl NodeBackend {
 
     fn serf(&self) -> Result<SerfHandle, String> {
         self.serf.clone().ok_or_else(|| NO_GOSSIP.to_owned())
+    }
+
+    fn wan(&self) -> Result<SerfHandle, String> {
+        self.wan.clone().ok_or_else(|| NO_WAN.to_owned())
+    }
+}
+
+/// Joins `pool` through `addr`: the number of agents that answered.
+async fn join_through(
+    serf: Result<SerfHandle, String>,
+    pool: Pool,
+    addr: String,
+) -> Result<usize, String> {
+    let serf = serf?;
+    let resolved = join::resolve(&addr, pool)
+        .await
+        .map_err(|e| format!("cannot resolve {addr:?}: {e}"))?;
+    serf.join(&resolved)
+        .await
+        .map_err(|e| format!("failed to join {addr}: {e}"))
+}
+
+/// Consul's `force-leave [-prune]` on one pool: a failed member becomes left everywhere;
+/// `prune` also removes it (or a left one) from every member list at once.
+async fn force_leave_in(
+    serf: Result<SerfHandle, String>,
+    node: String,
+    prune: bool,
+) -> Result<(), String> {
+    let serf = serf?;
+    match serf
+        .force_leave(&node, prune)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        true => Ok(()),
+        false if serf.members().iter().any(|m| m.name == node) => Ok(()),
+        false => Err(format!("agent: No node found with name '{node}'")),
     }
 }
 
@@ -220,17 +267,7 @@ impl Backend for NodeBackend {
     }
 
     fn join(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
-        let serf = self.serf();
-        async move {
-            let serf = serf?;
-            let target = with_default_port(&addr, DEFAULT_SERF_LAN_PORT);
-            let resolved: Vec<_> = smol::net::resolve(target.as_str())
-                .await
-                .map_err(|e| format!("cannot resolve {addr:?}: {e}"))?;
-            serf.join(&resolved)
-                .await
-                .map_err(|e| format!("failed to join {addr}: {e}"))
-        }
+        join_through(self.serf(), Pool::Lan, addr)
     }
 
     fn leave(&self) -> impl Future<Output = Result<(), String>> + Send {
@@ -252,15 +289,37 @@ impl Backend for NodeBackend {
         node: String,
         prune: bool,
     ) -> impl Future<Output = Result<(), String>> + Send {
-        let serf = self.serf();
-        async move {
-            let serf = serf?;
-            let _ = prune; // Left members are reaped after reconnect_timeout; prune is not yet faster.
-            match serf.force_leave(&node).await.map_err(|e| e.to_string())? {
-                true => Ok(()),
-                false if serf.members().iter().any(|m| m.name == node) => Ok(()),
-                false => Err(format!("agent: No node found with name '{node}'")),
-            }
+        force_leave_in(self.serf(), node, prune)
+    }
+
+    fn wan_members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {
+        let members = self.wan.as_ref().map_or_else(Vec::new, |wan| {
+            wan.members().iter().map(member_info).collect()
+        });
+        future::ready(Ok(members))
+    }
+
+    fn join_wan(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
+        join_through(self.wan(), Pool::Wan, addr)
+    }
+
+    fn force_leave_wan(
+        &self,
+        node: String,
+        prune: bool,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        force_leave_in(self.wan(), node, prune)
+    }
+
+    fn wan_datacenters(&self) -> impl Future<Output = Vec<String>> + Send {
+        let mut known = self
+            .wan
+            .as_ref()
+            .map_or_else(Vec::new, SerfHandle::datacenters);
+        if !known.contains(&self.identity.datacenter) {
+            known.push(self.identity.datacenter.clone());
+            known.sort();
         }
+        future::ready(known)
     }
 }

@@ -16,6 +16,7 @@ mod members_report;
 mod self_report;
 pub mod settings;
 mod timings;
+mod wan;
 
 pub use config::AgentConfig;
 pub use identity::is_uuid;
@@ -146,7 +147,9 @@ async fn serve(
     };
     let (exit_tx, exit_requests) = async_channel::bounded(4);
     let serf = start_gossip(&env, &config, &identity, keyring, &handle, &exit_tx, &log).await?;
-    let backend = http_backend::NodeBackend::new(handle.clone(), identity, serf.clone(), exit_tx);
+    let wan = wan::start(&env, &config, &identity, &exit_tx, &log).await?;
+    let backend = http_backend::NodeBackend::new(handle.clone(), identity, serf.clone(), exit_tx)
+        .with_wan(wan.clone());
     start_http_api(&env, &config, backend, &log).await?;
     log.info(
         "agent",
@@ -160,6 +163,7 @@ async fn serve(
         signals,
         requests: exit_requests,
         serf,
+        wan,
         leave_on_terminate: config.leave_on_terminate,
         skip_leave_on_interrupt: config.skip_leave_on_interrupt,
     };
@@ -191,36 +195,14 @@ async fn start_gossip(
         "agent",
         format_args!("serf: LAN gossip listening on {}", serf.local_addr()),
     );
-    if !config.start_join.is_empty() {
-        log.info("agent", format_args!("Joining cluster...: cluster=LAN"));
-        let contacted = join::join(&serf, &config.start_join, log)
-            .await
-            .map_err(|e| {
-                AgentError(format!(
-                    "Error starting agent: Failed to join {}: {e}",
-                    config.start_join.join(", ")
-                ))
-            })?;
-        log.info(
-            "agent",
-            format_args!("(LAN) joined: number_of_nodes={contacted}"),
-        );
-    }
-    if !config.retry_join.is_empty() {
-        let retry = join::retry_join(
-            serf.clone(),
-            config.retry_join.clone(),
-            config.retry_interval,
-            config.retry_max,
-            log.clone(),
-        );
-        let exit_tx = exit_tx.clone();
-        env.spawn(async move {
-            if let Err(e) = retry.await {
-                let _ = exit_tx.send(ExitRequest::Failed(e)).await;
-            }
-        });
-    }
+    let plan = join::StartJoin {
+        pool: join::Pool::Lan,
+        once: &config.start_join,
+        retry: &config.retry_join,
+        interval: config.retry_interval,
+        max: config.retry_max,
+    };
+    join::join_at_start(env, &serf, plan, exit_tx, log).await?;
     env.spawn(formation::run(
         serf.clone(),
         handle.clone(),
@@ -288,6 +270,8 @@ struct Exits {
     signals: Signals,
     requests: async_channel::Receiver<ExitRequest>,
     serf: Option<SerfHandle>,
+    /// The WAN pool, left before the LAN one as Consul's servers do.
+    wan: Option<SerfHandle>,
     leave_on_terminate: bool,
     skip_leave_on_interrupt: bool,
 }
@@ -330,6 +314,9 @@ async fn run_until_exit(
             } else {
                 exits.leave_on_terminate
             };
+            if leave && let Some(wan) = &exits.wan {
+                leave::leave_wan(wan, log).await;
+            }
             if leave && let Some(serf) = &exits.serf {
                 log.info("agent", format_args!("Gracefully shutting down agent..."));
                 if let Err(e) = leave::graceful_leave(handle, serf).await {
