@@ -149,7 +149,17 @@ impl Agent {
     /// are given: Consul's defaults 8301 and 8302 would collide between agents started in
     /// parallel.
     pub(crate) fn start(args: &[&str]) -> Agent {
-        let mut command = Command::new(synod_binary());
+        Agent::spawn(Command::new(synod_binary()), args)
+    }
+
+    /// [`Agent::start`] inside network namespace `ns` (needs root).
+    pub(crate) fn start_in_netns(ns: &str, args: &[&str]) -> Agent {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", ns]).arg(synod_binary());
+        Agent::spawn(command, args)
+    }
+
+    fn spawn(mut command: Command, args: &[&str]) -> Agent {
         command.arg("agent").args(args);
         if !args.iter().any(|a| a.contains("serf-lan-port")) {
             command.arg(format!("-serf-lan-port={}", free_port()));
