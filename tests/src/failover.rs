@@ -1,31 +1,38 @@
-//! Leader failover as a client sees it: SIGKILL the leader of a [`ProcessCluster`], then write
+//! Leader failover as a client sees it: SIGKILL the leader of a 3-server cluster, then write
 //! through a surviving server every 10 ms until one write is acknowledged. The time from the
 //! kill to that acknowledgement is the figure; every acknowledged write is kept so it can be
-//! checked after all servers restart.
+//! checked after all servers restart. The same driver runs synod ([`ProcessCluster`]) and etcd
+//! ([`crate::etcd_cluster::EtcdCluster`]).
+//!
+//! [`ProcessCluster`]: crate::process_cluster::ProcessCluster
 
+use std::io;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::http_call::http_call;
-use crate::process_cluster::ProcessCluster;
-
 /// Acknowledged writes before the kill, so the leader has fresh entries to lose.
 const WARM_WRITES: u64 = 5;
-/// How long one write may take before it is abandoned and retried.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Pause between failed writes (a client writing every 10 ms).
 const RETRY_PAUSE: Duration = Duration::from_millis(10);
 
 /// Every write a server acknowledged: key and value.
 pub type Acked = Vec<(String, String)>;
 
-/// Writes `value` at `key` through server `i`; true when acknowledged.
-pub fn put(cluster: &ProcessCluster, i: usize, key: &str, value: &str) -> bool {
-    let target = format!("/v1/kv/{key}");
-    matches!(
-        http_call(cluster.http_addr(i), "PUT", &target, value, WRITE_TIMEOUT),
-        Ok((200, body)) if body.trim() == "true"
-    )
+/// What the driver needs from a cluster under test.
+pub trait Cluster {
+    /// How many servers it has.
+    fn size(&self) -> usize;
+    /// Waits until every running server agrees on a running leader; its index.
+    fn wait_for_leader(&self, limit: Duration) -> Option<usize>;
+    /// SIGKILLs server `i`.
+    fn kill(&mut self, i: usize);
+    /// Starts server `i` again on its data and ports.
+    fn restart(&mut self, i: usize) -> io::Result<()>;
+    /// Writes `value` at `key` through server `i`; true when acknowledged (one attempt,
+    /// bounded in time).
+    fn put(&self, i: usize, key: &str, value: &str) -> bool;
+    /// Reads `key` through server `i` with the default (linearizable) consistency.
+    fn get(&self, i: usize, key: &str, limit: Duration) -> Result<Option<String>, String>;
 }
 
 fn entry(trial: usize, seq: u64) -> (String, String) {
@@ -38,7 +45,7 @@ fn entry(trial: usize, seq: u64) -> (String, String) {
 /// One trial: kill the leader, time the first acknowledged write through a survivor, then
 /// restart the killed server and wait until all agree on a leader again.
 pub fn failover_trial(
-    cluster: &mut ProcessCluster,
+    cluster: &mut impl Cluster,
     trial: usize,
     acked: &mut Acked,
     limit: Duration,
@@ -49,7 +56,7 @@ pub fn failover_trial(
     let survivor = (leader + 1) % cluster.size();
     for seq in 0..WARM_WRITES {
         let (key, value) = entry(trial, seq);
-        if !put(cluster, survivor, &key, &value) {
+        if !cluster.put(survivor, &key, &value) {
             return Err(format!("warm-up write {key} was not acknowledged"));
         }
         acked.push((key, value));
@@ -60,7 +67,7 @@ pub fn failover_trial(
     let took = loop {
         let (key, value) = entry(trial, seq);
         seq += 1;
-        if put(cluster, survivor, &key, &value) {
+        if cluster.put(survivor, &key, &value) {
             acked.push((key, value));
             break killed_at.elapsed();
         }
@@ -80,10 +87,10 @@ pub fn failover_trial(
     Ok(took)
 }
 
-/// Kills and restarts every server, then reads every acknowledged write back (default
-/// consistency); the writes that are missing or different.
+/// Kills and restarts every server, then reads every acknowledged write back; the writes
+/// that are missing or different.
 pub fn lost_after_full_restart(
-    cluster: &mut ProcessCluster,
+    cluster: &mut impl Cluster,
     acked: &Acked,
     limit: Duration,
 ) -> Result<Acked, String> {
@@ -100,12 +107,8 @@ pub fn lost_after_full_restart(
         .ok_or("no leader after the full restart")?;
     let mut lost = Vec::new();
     for (key, value) in acked {
-        let target = format!("/v1/kv/{key}?raw");
-        match http_call(cluster.http_addr(leader), "GET", &target, "", limit) {
-            Ok((200, body)) if body == *value => {}
-            Ok((404, _)) | Ok((200, _)) => lost.push((key.clone(), value.clone())),
-            Ok((status, body)) => return Err(format!("reading {key}: {status} {body}")),
-            Err(e) => return Err(format!("reading {key}: {e}")),
+        if cluster.get(leader, key, limit)?.as_ref() != Some(value) {
+            lost.push((key.clone(), value.clone()));
         }
     }
     Ok(lost)

@@ -9,10 +9,13 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::failover::Cluster;
 use crate::http_call::http_call;
 
 /// How long one status request may take.
 const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long one write may take before it is abandoned and retried.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// One server's fixed identity: the same after every restart.
 struct ServerSpec {
@@ -72,11 +75,6 @@ impl ProcessCluster {
         Ok(cluster)
     }
 
-    /// How many servers the cluster has.
-    pub fn size(&self) -> usize {
-        self.specs.len()
-    }
-
     /// Server `i`'s HTTP address.
     pub fn http_addr(&self, i: usize) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.specs[i].http))
@@ -121,21 +119,6 @@ impl ProcessCluster {
         Ok(())
     }
 
-    /// SIGKILLs server `i` and reaps it.
-    pub fn kill(&mut self, i: usize) {
-        if let Some(mut child) = self.children[i].take() {
-            // Already gone is fine: the point is that it is not running.
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts server `i` again on its data dir and ports.
-    pub fn restart(&mut self, i: usize) -> io::Result<()> {
-        self.kill(i);
-        self.spawn(i)
-    }
-
     /// The leader's RPC address as server `i` reports it (`None` if it knows none or does not
     /// answer).
     pub fn reported_leader(&self, i: usize) -> Option<String> {
@@ -157,9 +140,15 @@ impl ProcessCluster {
             .iter()
             .position(|s| format!("127.0.0.1:{}", s.rpc) == addr)
     }
+}
+
+impl Cluster for ProcessCluster {
+    fn size(&self) -> usize {
+        self.specs.len()
+    }
 
     /// Waits until every running server reports the same leader, itself running; its index.
-    pub fn wait_for_leader(&self, limit: Duration) -> Option<usize> {
+    fn wait_for_leader(&self, limit: Duration) -> Option<usize> {
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             let reports: Vec<Option<String>> = (0..self.size())
@@ -176,6 +165,37 @@ impl ProcessCluster {
             thread::sleep(Duration::from_millis(50));
         }
         None
+    }
+
+    fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.children[i].take() {
+            // Already gone is fine: the point is that it is not running.
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&mut self, i: usize) -> io::Result<()> {
+        self.kill(i);
+        self.spawn(i)
+    }
+
+    fn put(&self, i: usize, key: &str, value: &str) -> bool {
+        let target = format!("/v1/kv/{key}");
+        matches!(
+            http_call(self.http_addr(i), "PUT", &target, value, WRITE_TIMEOUT),
+            Ok((200, body)) if body.trim() == "true"
+        )
+    }
+
+    fn get(&self, i: usize, key: &str, limit: Duration) -> Result<Option<String>, String> {
+        let target = format!("/v1/kv/{key}?raw");
+        match http_call(self.http_addr(i), "GET", &target, "", limit) {
+            Ok((200, body)) => Ok(Some(body)),
+            Ok((404, _)) => Ok(None),
+            Ok((status, body)) => Err(format!("reading {key}: {status} {body}")),
+            Err(e) => Err(format!("reading {key}: {e}")),
+        }
     }
 }
 

@@ -129,6 +129,21 @@ pub enum StreamMessage {
         /// Every member the sender knows, itself included.
         states: Vec<PushNodeState>,
     },
+    /// memberlist's TCP fallback probe, sent with the indirect probes: datagram loss alone
+    /// must not make a live member suspect.
+    Ping {
+        /// Probe sequence number, echoed in the ack.
+        seq: u32,
+        /// Name of the member being probed.
+        target: NodeName,
+        /// Where to send the ack.
+        from_addr: Addr,
+    },
+    /// Answer to a stream [`StreamMessage::Ping`].
+    Ack {
+        /// Sequence number of the ping being answered.
+        seq: u32,
+    },
 }
 
 /// Why a packet could not be decoded. Decoding has no effect on state.

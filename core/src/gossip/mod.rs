@@ -248,22 +248,37 @@ impl Gossip {
     /// Consul's `force-leave`: a failed member is marked left here and, through gossip,
     /// everywhere (so nobody keeps trying to reconnect to it). With `prune` (serf's prune), a
     /// failed or left member is also removed from every member list at once instead of after
-    /// `reconnect_timeout`. False unless `name` is another member that is failed (or, with
-    /// `prune`, failed or left).
+    /// `reconnect_timeout`. Besides being gossiped, the news goes straight to every live
+    /// member: an operator's command should not depend on random gossip targets, which in a
+    /// small pool are often the dead themselves. False unless `name` is another member that is
+    /// failed (or, with `prune`, failed or left).
     pub fn force_leave(&mut self, now: Instant, name: &str, prune: bool) -> bool {
         let now = self.observe_time(now);
         let Some(member) = self.members.get(name).filter(|m| m.name != self.name) else {
             return false;
         };
         let (status, incarnation) = (member.status, member.incarnation);
+        let mut news = Vec::with_capacity(2);
         match status {
-            MemberStatus::Failed => self.on_dead(now, name, incarnation, name),
+            MemberStatus::Failed => {
+                self.on_dead(now, name, incarnation, name);
+                news.push(Message::Dead {
+                    name: name.to_owned(),
+                    incarnation,
+                    from: name.to_owned(),
+                });
+            }
             MemberStatus::Left if prune => {}
             _ => return false,
         }
         if prune {
             self.on_prune(now, name, incarnation);
+            news.push(Message::Prune {
+                name: name.to_owned(),
+                incarnation,
+            });
         }
+        self.tell_every_live_member(&news);
         true
     }
 
@@ -321,6 +336,12 @@ impl Gossip {
                 };
                 self.on_push_pull(now, header, states);
             }
+            StreamMessage::Ping {
+                seq,
+                target,
+                from_addr,
+            } => self.on_stream_ping(from_addr, seq, &target),
+            StreamMessage::Ack { seq } => self.on_stream_ack(seq),
         }
         Ok(())
     }

@@ -118,7 +118,7 @@ fn probe_tick_pings_exactly_the_next_member_of_the_shuffled_round() {
 }
 
 #[test]
-fn missing_ack_after_probe_timeout_sends_k_indirect_pings_with_nack() {
+fn missing_ack_after_probe_timeout_sends_k_indirect_pings_with_nack_and_a_stream_ping() {
     let mut g = node_with_peers(Config::lan(), 5);
     let start = g.next_probe;
     g.handle_timeout(start);
@@ -126,8 +126,19 @@ fn missing_ack_after_probe_timeout_sends_k_indirect_pings_with_nack() {
     g.handle_timeout(start + Duration::from_millis(499));
     assert_eq!(drain(&mut g), vec![]);
     g.handle_timeout(start + Duration::from_millis(500));
-    let out = drain(&mut g);
-    assert_eq!(out.len(), 3);
+    let mut out = drain(&mut g);
+    assert_eq!(out.len(), 4);
+    assert_eq!(
+        out.pop(),
+        Some(Out::Stream(
+            addr_of(&target),
+            StreamMessage::Ping {
+                seq: 1,
+                target: target.clone(),
+                from_addr: addr(1),
+            }
+        ))
+    );
     let mut relays = Vec::new();
     for o in &out {
         let Out::Datagram(to, msgs) = o else {
@@ -854,13 +865,22 @@ fn force_leave_turns_a_failed_member_left_and_gossips_it() {
     assert!(g.force_leave(at(2), &name(2), false));
     let left = g.member(&name(2)).cloned().expect("listed");
     assert_eq!(left.status, MemberStatus::Left);
-    assert_eq!(drain(&mut g), vec![Out::Event(Event::MemberLeft(left))]);
-    let leave = encode_message(&Message::Dead {
+    let leave = Message::Dead {
         name: name(2),
         incarnation: 0,
         from: name(2),
-    });
-    assert_eq!(g.broadcasts.take(usize::MAX, 0, 1), vec![leave]);
+    };
+    assert_eq!(
+        drain(&mut g),
+        vec![
+            Out::Event(Event::MemberLeft(left)),
+            Out::Datagram(addr(3), vec![leave.clone()]),
+        ]
+    );
+    assert_eq!(
+        g.broadcasts.take(usize::MAX, 0, 1),
+        vec![encode_message(&leave)]
+    );
     assert!(!g.force_leave(at(3), &name(2), false), "already left");
 }
 
@@ -902,18 +922,27 @@ fn force_leave_with_prune_forgets_a_failed_member_at_once_and_gossips_the_prune(
         status_since: at(2),
         ..member_view(2)
     };
+    let prune = Message::Prune {
+        name: name(2),
+        incarnation: 0,
+    };
+    let leave = Message::Dead {
+        name: name(2),
+        incarnation: 0,
+        from: name(2),
+    };
     assert_eq!(
         drain(&mut g),
         vec![
             Out::Event(Event::MemberLeft(left.clone())),
             Out::Event(Event::MemberReaped(left)),
+            Out::Datagram(addr(3), vec![leave, prune.clone()]),
         ]
     );
-    let prune = encode_message(&Message::Prune {
-        name: name(2),
-        incarnation: 0,
-    });
-    assert_eq!(g.broadcasts.take(usize::MAX, 0, 1), vec![prune]);
+    assert_eq!(
+        g.broadcasts.take(usize::MAX, 0, 1),
+        vec![encode_message(&prune)]
+    );
 }
 
 #[test]
@@ -969,4 +998,47 @@ fn member_view(i: u8) -> Member {
         status: MemberStatus::Alive,
         status_since: at(0),
     }
+}
+
+#[test]
+fn a_stream_ping_is_answered_by_a_stream_ack_that_settles_the_probe_without_awareness_change() {
+    let mut g = node_with_peers(Config::lan(), 5);
+    let ping = StreamMessage::Ping {
+        seq: 7,
+        target: name(1),
+        from_addr: addr(2),
+    };
+    g.handle_stream(at(1), addr(2), &encode_stream(&ping))
+        .expect("decodes");
+    assert_eq!(
+        drain(&mut g),
+        vec![Out::Stream(addr(2), StreamMessage::Ack { seq: 7 })]
+    );
+    let misdirected = StreamMessage::Ping {
+        seq: 8,
+        target: name(3),
+        from_addr: addr(2),
+    };
+    g.handle_stream(at(1), addr(2), &encode_stream(&misdirected))
+        .expect("decodes");
+    assert_eq!(drain(&mut g), vec![]);
+
+    g.awareness.apply_delta(2);
+    let start = g.next_probe;
+    g.handle_timeout(start);
+    let target = probe_target(&drain(&mut g));
+    g.handle_timeout(start + Duration::from_millis(500));
+    drain(&mut g);
+    g.handle_stream(
+        start + Duration::from_millis(600),
+        addr_of(&target),
+        &encode_stream(&StreamMessage::Ack { seq: 1 }),
+    )
+    .expect("decodes");
+    assert!(g.probe.is_none());
+    assert_eq!(g.awareness_score(), 2);
+    assert_eq!(
+        g.member(&target).map(|m| m.status),
+        Some(MemberStatus::Alive)
+    );
 }
