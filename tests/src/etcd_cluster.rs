@@ -19,10 +19,12 @@ use crate::http_call::http_call;
 
 /// How long one status request may take.
 const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
-/// How long one write may take before it is abandoned and retried.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long one write may take before it is abandoned (others are started meanwhile).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Members in the script's cluster.
 const MEMBERS: usize = 3;
+/// How long to wait for another run's etcd (the ports are fixed, the machine shared) to go.
+const PORTS_BUSY_WAIT: Duration = Duration::from_secs(600);
 
 /// The script's cluster, stopped again when dropped.
 pub struct EtcdCluster {
@@ -44,13 +46,21 @@ impl EtcdCluster {
             running: [false; MEMBERS],
             ids: [None, None, None],
         };
-        for i in 0..MEMBERS {
-            if std::net::TcpStream::connect(cluster.client_addr(i)).is_ok() {
+        // Client and peer ports both: another run may have killed some of its members.
+        let busy = |c: &EtcdCluster| {
+            (0..MEMBERS)
+                .flat_map(|i| [c.client_addr(i), c.peer_addr(i)])
+                .find(|addr| std::net::TcpStream::connect(addr).is_ok())
+        };
+        let waiting_since = Instant::now();
+        while let Some(addr) = busy(&cluster) {
+            if waiting_since.elapsed() > PORTS_BUSY_WAIT {
                 return Err(io::Error::new(
                     io::ErrorKind::AddrInUse,
-                    format!("something already serves {}", cluster.client_addr(i)),
+                    format!("something kept serving {addr}"),
                 ));
             }
+            thread::sleep(Duration::from_secs(1));
         }
         cluster.script_run(&["cluster"])?;
         cluster.running = [true; MEMBERS];
@@ -65,6 +75,11 @@ impl EtcdCluster {
 
     fn client_addr(&self, i: usize) -> SocketAddr {
         let port = 12379 + 10_000 * u16::try_from(i).unwrap_or(0);
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    fn peer_addr(&self, i: usize) -> SocketAddr {
+        let port = 12380 + 10_000 * u16::try_from(i).unwrap_or(0);
         SocketAddr::from(([127, 0, 0, 1], port))
     }
 

@@ -14,8 +14,8 @@ use crate::http_call::http_call;
 
 /// How long one status request may take.
 const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
-/// How long one write may take before it is abandoned and retried.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long one write may take before it is abandoned (others are started meanwhile).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// One server's fixed identity: the same after every restart.
 struct ServerSpec {

@@ -61,7 +61,11 @@ struct Figures {
     lost: usize,
 }
 
-fn measure(name: &str, cluster: &mut impl Cluster, trials: usize) -> Result<Figures, String> {
+fn measure(
+    name: &str,
+    cluster: &mut (impl Cluster + Sync),
+    trials: usize,
+) -> Result<Figures, String> {
     let mut acked = Acked::new();
     let mut samples = Vec::with_capacity(trials);
     for trial in 0..trials {
