@@ -272,10 +272,17 @@ impl Backend for NodeBackend {
 
     fn leave(&self) -> impl Future<Output = Result<(), String>> + Send {
         let serf = self.serf();
+        let wan = self.wan.clone();
         let exit = self.exit.clone();
         let handle = self.handle.clone();
         async move {
-            graceful_leave(&handle, &serf?)
+            let serf = serf?;
+            // The WAN pool first, as Consul's servers leave; failing that, the other
+            // datacenters see this server fail instead, which is no reason to stay.
+            if let Some(wan) = wan {
+                let _ = wan.leave().await;
+            }
+            graceful_leave(&handle, &serf)
                 .await
                 .map_err(|e| e.to_string())?;
             // The agent shuts down after answering; a full queue means it already is.
