@@ -20,7 +20,35 @@ pub(crate) struct Server {
     /// WAN gossip port.
     pub(crate) wan: u16,
     pub(crate) rpc: u16,
-    pub(crate) dir: PathBuf,
+    /// Declared after `agent`, so the agent is stopped before its data dir (64 MiB of
+    /// preallocated WAL) is removed.
+    pub(crate) dir: DataDir,
+}
+
+/// A server's data dir, removed when dropped: a test cluster starts many servers and the
+/// disk is shared.
+pub(crate) struct DataDir(PathBuf);
+
+impl DataDir {
+    /// Takes ownership of `path`: it is removed when this is dropped.
+    pub(crate) fn new(path: PathBuf) -> DataDir {
+        DataDir(path)
+    }
+
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    pub(crate) fn join(&self, path: &str) -> PathBuf {
+        self.0.join(path)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        // Best effort: a leftover dir is cleaned with the next run's.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl Server {
@@ -54,7 +82,7 @@ impl Server {
             serf,
             wan,
             rpc,
-            dir,
+            dir: DataDir::new(dir),
         }
     }
 

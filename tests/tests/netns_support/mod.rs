@@ -7,6 +7,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::cli_support::cluster::DataDir;
 use crate::cli_support::{Agent, synod_binary, temp_dir};
 
 /// The shared peers' namespace script.
@@ -121,14 +122,15 @@ fn within_step(what: &str, mut check: impl FnMut() -> bool) -> Duration {
     start.elapsed()
 }
 
-fn start_server(i: usize) -> Agent {
-    let dir = temp_dir(&format!("netns-p{i}"));
+/// Server `i` in `ns{i}`; the agent comes first so it stops before its dir is removed.
+fn start_server(i: usize) -> (Agent, DataDir) {
+    let dir = DataDir::new(temp_dir(&format!("netns-p{i}")));
     let mut args = vec![
         "-server".to_owned(),
         format!("-node=p{i}"),
         format!("-bind=10.77.0.{i}"),
         "-client=0.0.0.0".to_owned(),
-        format!("-data-dir={}", dir.display()),
+        format!("-data-dir={}", dir.path().display()),
         "-bootstrap-expect=3".to_owned(),
         "-retry-interval=1s".to_owned(),
         "-dns-port=-1".to_owned(),
@@ -143,7 +145,7 @@ fn start_server(i: usize) -> Agent {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut agent = Agent::start_in_netns(&format!("ns{i}"), &args);
     agent.wait_for("synod agent running", STEP);
-    agent
+    (agent, dir)
 }
 
 /// Runs the whole scenario, or prints why it cannot and returns.
@@ -161,7 +163,7 @@ pub(crate) fn partition_scenario() {
         thread::sleep(Duration::from_secs(1));
     }
     let _namespaces = Namespaces::up();
-    let _servers: Vec<Agent> = (1..=3).map(start_server).collect();
+    let _servers: Vec<(Agent, DataDir)> = (1..=3).map(start_server).collect();
     let mut leader_name = String::new();
     within_step("one leader seen by all three", || {
         let seen: Vec<Option<String>> = (1..=3).map(leader_seen_by).collect();
