@@ -124,14 +124,14 @@ fn join_to_an_unreachable_address_fails() {
 fn force_leave_turns_a_failed_member_left_everywhere() {
     run(Duration::from_secs(9), |ex| async move {
         let mut nodes = form_pool(&ex, &["a", "b", "c"], None).await;
-        assert_eq!(nodes[0].handle.force_leave("c").await, Ok(false));
+        assert_eq!(nodes[0].handle.force_leave("c", false).await, Ok(false));
         nodes[2].kill();
         let failed = wait_for(Duration::from_secs(5), || {
             nodes[0].status_of("c") == Some(MemberStatus::Failed)
         })
         .await;
         assert!(failed.is_some(), "c was not marked failed");
-        assert_eq!(nodes[0].handle.force_leave("c").await, Ok(true));
+        assert_eq!(nodes[0].handle.force_leave("c", false).await, Ok(true));
         let left = wait_for(Duration::from_secs(3), || {
             nodes[..2]
                 .iter()
@@ -139,5 +139,24 @@ fn force_leave_turns_a_failed_member_left_everywhere() {
         })
         .await;
         assert!(left.is_some(), "the force-leave did not spread");
+    });
+}
+
+#[test]
+fn force_leave_with_prune_removes_a_failed_member_from_every_list() {
+    run(Duration::from_secs(9), |ex| async move {
+        let mut nodes = form_pool(&ex, &["a", "b", "c"], None).await;
+        nodes[2].kill();
+        let failed = wait_for(Duration::from_secs(5), || {
+            nodes[..2]
+                .iter()
+                .all(|n| n.status_of("c") == Some(MemberStatus::Failed))
+        })
+        .await;
+        assert!(failed.is_some(), "c was not marked failed");
+        assert_eq!(nodes[1].handle.force_leave("c", true).await, Ok(true));
+        assert_eq!(nodes[1].status_of("c"), None, "pruned locally at once");
+        let pruned = wait_for(Duration::from_secs(2), || nodes[0].status_of("c").is_none()).await;
+        assert!(pruned.is_some(), "the prune did not spread");
     });
 }

@@ -40,7 +40,7 @@ synod_server() { # n extra-args...
   local n=$1; shift
   ./target/release/synod agent -server -data-dir "$WORK/data$n" -node "bench$n" -bind 127.0.0.1 \
     -http-port "$(port "$n" 1500)" -server-port "$(port "$n" 1300)" \
-    -serf-lan-port "$(port "$n" 1301)" -dns-port "$(port "$n" 1600)" \
+    -serf-lan-port "$(port "$n" 1301)" -serf-wan-port "$(port "$n" 1302)" -dns-port "$(port "$n" 1600)" \
     "$@" >"$WORK/synod$n.log" 2>&1 &
   SYNOD_PIDS+=($!)
 }

@@ -3,114 +3,11 @@
 
 mod cli_support;
 
-use std::path::PathBuf;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cli_support::{Agent, free_port, http, run_to_end, temp_dir};
-
-/// How long a killed agent may take to show as failed (serf's LAN defaults give ~5–6 s with
-/// many members; Lifeguard starts suspicion at its maximum with few confirmers).
-const FAILURE_DETECTION_LIMIT: Duration = Duration::from_secs(15);
-
-/// One server agent of a test cluster.
-struct Server {
-    agent: Agent,
-    name: String,
-    http: u16,
-    serf: u16,
-    rpc: u16,
-    dir: PathBuf,
-}
-
-impl Server {
-    fn start(name: &str, extra: &[String]) -> Server {
-        Server::start_on(name, free_port(), extra)
-    }
-
-    /// Starts server `name` with its LAN gossip on `serf`.
-    fn start_on(name: &str, serf: u16, extra: &[String]) -> Server {
-        let (http, rpc) = (free_port(), free_port());
-        let dir = temp_dir(&format!("cluster-{name}"));
-        let mut args = vec![
-            "-server".to_owned(),
-            format!("-node={name}"),
-            "-bind=127.0.0.1".to_owned(),
-            format!("-data-dir={}", dir.display()),
-            format!("-http-port={http}"),
-            format!("-server-port={rpc}"),
-            format!("-serf-lan-port={serf}"),
-            "-dns-port=-1".to_owned(),
-        ];
-        args.extend_from_slice(extra);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut agent = Agent::start(&args);
-        agent.wait_for("synod agent running", Duration::from_secs(20));
-        Server {
-            agent,
-            name: name.to_owned(),
-            http,
-            serf,
-            rpc,
-            dir,
-        }
-    }
-
-    fn serf_addr(&self) -> String {
-        format!("127.0.0.1:{}", self.serf)
-    }
-
-    fn http_flag(&self) -> String {
-        format!("-http-addr=127.0.0.1:{}", self.http)
-    }
-
-    /// `synod <command> -http-addr=<this agent> <args>`: (exit code, stdout, stderr).
-    fn cli(&self, command: &[&str], args: &[&str]) -> (Option<i32>, String, String) {
-        let flag = self.http_flag();
-        let mut all: Vec<&str> = command.to_vec();
-        all.push(&flag);
-        all.extend_from_slice(args);
-        let (status, out, err) = run_to_end(&all);
-        (status.code(), out, err)
-    }
-
-    /// Node name → status, from `synod members`.
-    fn member_statuses(&self) -> Vec<(String, String)> {
-        let (_, out, _) = self.cli(&["members"], &[]);
-        out.lines()
-            .skip(1)
-            .filter_map(|line| {
-                let cols: Vec<&str> = line.split_whitespace().collect();
-                Some((cols.first()?.to_string(), cols.get(2)?.to_string()))
-            })
-            .collect()
-    }
-
-    fn leader(&self) -> String {
-        let (status, body) = http(self.http, "GET", "/v1/status/leader", "");
-        assert_eq!(status, 200, "{body}");
-        body.trim().trim_matches('"').to_owned()
-    }
-}
-
-/// Polls `check` every 200 ms until it holds; panics with `what` after `limit`. Returns how
-/// long it took.
-fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
-        thread::sleep(Duration::from_millis(200));
-    }
-    start.elapsed()
-}
-
-fn status_of(server: &Server, name: &str) -> Option<String> {
-    server
-        .member_statuses()
-        .into_iter()
-        .find(|(node, _)| node == name)
-        .map(|(_, status)| status)
-}
+use cli_support::cluster::{FAILURE_DETECTION_LIMIT, Server, eventually, status_of};
+use cli_support::{Agent, free_port, http, run_to_end};
 
 #[test]
 fn five_agents_join_detect_a_killed_one_as_failed_and_a_leaver_as_left() {
@@ -180,6 +77,25 @@ fn five_agents_join_detect_a_killed_one_as_failed_and_a_leaver_as_left() {
         "force-left member shows left",
         || status_of(&servers[1], &killed_name).as_deref() == Some("left"),
     );
+
+    // -prune forgets it on every agent now, not after reconnect_timeout (72 h).
+    let (code, _, err) = servers[1].cli(&["force-leave"], &["-prune", &killed_name]);
+    assert_eq!(code, Some(0), "{err}");
+    for server in &servers {
+        let took = eventually(Duration::from_secs(5), "pruned member gone", || {
+            status_of(server, &killed_name).is_none()
+        });
+        println!(
+            "{} no longer lists {killed_name} after {took:?}",
+            server.name
+        );
+    }
+    let (code, _, err) = servers[0].cli(&["force-leave"], &["-prune", "no-such-node"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("No node found with name 'no-such-node'"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -198,14 +114,6 @@ fn join_command_and_endpoint_contact_the_given_agents() {
     eventually(Duration::from_secs(10), "both members", || {
         b.member_statuses().len() == 2
     });
-    let (status, body) = http(
-        a.http,
-        "PUT",
-        &format!("/v1/agent/join/{}?wan=1", b.serf_addr()),
-        "",
-    );
-    assert_eq!(status, 500);
-    assert!(body.contains("WAN gossip is not available"), "{body}");
     let (status, body) = http(a.http, "GET", "/v1/agent/members", "");
     assert_eq!(status, 200, "{body}");
     let members: serde_json::Value = serde_json::from_str(&body).expect("JSON");
@@ -342,18 +250,56 @@ fn encrypted_agents_join_each_other_and_an_agent_without_the_key_cannot() {
     eventually(Duration::from_secs(10), "both encrypted members", || {
         b.member_statuses().len() == 2 && a.member_statuses().len() == 2
     });
-    // The serf driver counts a push-pull whose answer it cannot decrypt as contacted, so the
-    // plain agent starts; what matters is that the pools never mix.
-    let plain = Server::start("plain", &[format!("-join={}", a.serf_addr())]);
-    thread::sleep(Duration::from_secs(3));
     let names = |s: &Server| -> Vec<String> {
         s.member_statuses()
             .into_iter()
             .map(|(name, _)| name)
             .collect()
     };
+
+    // Without the key (or with another one) nobody answers: `-join` fails the start as
+    // Consul's does, and `synod join` exits 1 saying why.
+    let (_, wrong_key, _) = run_to_end(&["keygen"]);
+    for key_flag in [None, Some(format!("-encrypt={}", wrong_key.trim()))] {
+        let mut extra = vec![format!("-join={}", a.serf_addr())];
+        extra.extend(key_flag.clone());
+        let (code, lines) = dev_agent_exit(&extra);
+        assert_eq!(code, Some(1), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains("Failed to join")
+                && l.contains("none answered the join")
+                && l.contains("-encrypt")),
+            "{lines:?}"
+        );
+        let outsider = Server::start("outsider", &Vec::from_iter(key_flag));
+        let (code, out, err) = outsider.cli(&["join"], &[&a.serf_addr()]);
+        assert_eq!((code, out.as_str()), (Some(1), ""), "{err}");
+        assert!(err.contains("none answered the join"), "{err}");
+        assert!(err.contains("Failed to join any nodes."), "{err}");
+        assert_eq!(names(&outsider), ["outsider"]);
+    }
     assert_eq!(names(&a), ["e1", "e2"]);
-    assert_eq!(names(&plain), ["plain"]);
+
+    // -retry-join keeps trying instead.
+    let mut retrying = Agent::start(&[
+        "-dev",
+        &format!("-http-port={}", free_port()),
+        &format!("-server-port={}", free_port()),
+        "-dns-port=-1",
+        &format!("-retry-join={}", a.serf_addr()),
+        "-retry-interval=500ms",
+    ]);
+    let failure = retrying.wait_for("Join cluster failed, will retry", Duration::from_secs(20));
+    assert!(failure.contains("none answered the join"), "{failure}");
+    let (status, lines) = retrying.terminate(Duration::from_secs(10));
+    assert!(
+        status.success(),
+        "still running until told to stop: {status}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("attempts exhausted")),
+        "{lines:?}"
+    );
 }
 
 #[test]

@@ -145,6 +145,22 @@ impl Gossip {
         true
     }
 
+    /// Sends `msgs` alone (no piggybacked broadcasts) to every other live member.
+    pub(super) fn tell_every_live_member(&mut self, msgs: &[Message]) {
+        let to: Vec<Addr> = self
+            .members
+            .values()
+            .filter(|m| m.name != self.name && m.status.is_live())
+            .map(|m| m.addr)
+            .collect();
+        let encoded: Vec<Vec<u8>> = msgs.iter().map(encode_message).collect();
+        let plain = encode_compound(&encoded);
+        for addr in to {
+            let bytes = self.seal(plain.clone());
+            self.push_action(Action::SendDatagram { to: addr, bytes });
+        }
+    }
+
     /// Bytes a plaintext datagram may use once encryption overhead is accounted for.
     pub(super) fn datagram_budget(&self) -> usize {
         let overhead = if self.keyring.is_some() {

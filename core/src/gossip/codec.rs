@@ -60,6 +60,14 @@ pub enum Message {
     },
     /// An application event, piggybacked like any broadcast.
     UserEvent(UserEvent),
+    /// `name`, failed or left at `incarnation`, is removed from every member list now rather
+    /// than after the reconnect timeout (`force-leave -prune`).
+    Prune {
+        /// Member to forget.
+        name: NodeName,
+        /// Incarnation the removal is about (a newer alive claim wins).
+        incarnation: Incarnation,
+    },
 }
 
 /// Body of [`Message::Alive`].
@@ -120,6 +128,21 @@ pub enum StreamMessage {
         event_ltime: u64,
         /// Every member the sender knows, itself included.
         states: Vec<PushNodeState>,
+    },
+    /// memberlist's TCP fallback probe, sent with the indirect probes: datagram loss alone
+    /// must not make a live member suspect.
+    Ping {
+        /// Probe sequence number, echoed in the ack.
+        seq: u32,
+        /// Name of the member being probed.
+        target: NodeName,
+        /// Where to send the ack.
+        from_addr: Addr,
+    },
+    /// Answer to a stream [`StreamMessage::Ping`].
+    Ack {
+        /// Sequence number of the ping being answered.
+        seq: u32,
     },
 }
 

@@ -333,23 +333,55 @@ impl Gossip {
             .map(|m| m.name.clone())
             .collect();
         for name in due {
-            let Some(member) = self.members.remove(&name) else {
-                continue;
-            };
-            self.probe_order.retain(|n| *n != name);
-            self.probe_index = self.probe_index.min(self.probe_order.len());
-            self.broadcasts.forget(&BroadcastKey::Member(name.clone()));
-            self.tombstones.insert(
-                name,
-                Tombstone {
-                    addr: member.addr,
-                    incarnation: member.incarnation,
-                    until: now + self.config.tombstone_timeout,
-                },
-            );
-            self.emit(Event::MemberReaped(member));
+            self.remove_member(now, name);
         }
         self.tombstones.retain(|_, t| now < t.until);
+    }
+
+    /// Merges a prune (`force-leave -prune`): the member is forgotten at once unless it has
+    /// since claimed a newer incarnation, and the news is gossiped on. A prune of ourselves
+    /// is refuted like an accusation.
+    pub(super) fn on_prune(&mut self, now: Instant, name: &str, incarnation: Incarnation) {
+        if name == self.name {
+            self.on_accusation(now, incarnation);
+            return;
+        }
+        if self
+            .members
+            .get(name)
+            .is_none_or(|m| incarnation < m.incarnation)
+        {
+            return;
+        }
+        self.remove_member(now, name.to_owned());
+        self.queue_member_broadcast(
+            name,
+            Message::Prune {
+                name: name.to_owned(),
+                incarnation,
+            },
+        );
+    }
+
+    /// Drops `name` from the member list, remembering it as a tombstone so stale news cannot
+    /// bring it back.
+    fn remove_member(&mut self, now: Instant, name: NodeName) {
+        let Some(member) = self.members.remove(&name) else {
+            return;
+        };
+        self.probe_order.retain(|n| *n != name);
+        self.probe_index = self.probe_index.min(self.probe_order.len());
+        self.suspicions.remove(&name);
+        self.broadcasts.forget(&BroadcastKey::Member(name.clone()));
+        self.tombstones.insert(
+            name,
+            Tombstone {
+                addr: member.addr,
+                incarnation: member.incarnation,
+                until: now + self.config.tombstone_timeout,
+            },
+        );
+        self.emit(Event::MemberReaped(member));
     }
 
     pub(super) fn queue_member_broadcast(&mut self, name: &str, msg: Message) {

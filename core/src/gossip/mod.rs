@@ -90,6 +90,14 @@ pub enum Event {
     },
     /// A user event arrived (or was sent locally).
     UserEvent(UserEvent),
+    /// Member `name` answered our join's push-pull: the join reached it. Only an answer that
+    /// decrypted and decoded counts, so a pool whose key we lack never answers.
+    JoinAnswered {
+        /// Who answered.
+        name: NodeName,
+        /// Its advertised gossip address.
+        addr: Addr,
+    },
 }
 
 /// Why an incoming packet was dropped (count it; it never affects state).
@@ -238,18 +246,39 @@ impl Gossip {
     }
 
     /// Consul's `force-leave`: a failed member is marked left here and, through gossip,
-    /// everywhere (so nobody keeps trying to reconnect to it). False unless `name` is a
-    /// known failed member.
-    pub fn force_leave(&mut self, now: Instant, name: &str) -> bool {
+    /// everywhere (so nobody keeps trying to reconnect to it). With `prune` (serf's prune), a
+    /// failed or left member is also removed from every member list at once instead of after
+    /// `reconnect_timeout`. Besides being gossiped, the news goes straight to every live
+    /// member: an operator's command should not depend on random gossip targets, which in a
+    /// small pool are often the dead themselves. False unless `name` is another member that is
+    /// failed (or, with `prune`, failed or left).
+    pub fn force_leave(&mut self, now: Instant, name: &str, prune: bool) -> bool {
         let now = self.observe_time(now);
-        let Some(member) = self.members.get(name) else {
+        let Some(member) = self.members.get(name).filter(|m| m.name != self.name) else {
             return false;
         };
-        if member.status != MemberStatus::Failed {
-            return false;
+        let (status, incarnation) = (member.status, member.incarnation);
+        let mut news = Vec::with_capacity(2);
+        match status {
+            MemberStatus::Failed => {
+                self.on_dead(now, name, incarnation, name);
+                news.push(Message::Dead {
+                    name: name.to_owned(),
+                    incarnation,
+                    from: name.to_owned(),
+                });
+            }
+            MemberStatus::Left if prune => {}
+            _ => return false,
         }
-        let incarnation = member.incarnation;
-        self.on_dead(now, name, incarnation, name);
+        if prune {
+            self.on_prune(now, name, incarnation);
+            news.push(Message::Prune {
+                name: name.to_owned(),
+                incarnation,
+            });
+        }
+        self.tell_every_live_member(&news);
         true
     }
 
@@ -291,20 +320,28 @@ impl Gossip {
         let plain = self.open(bytes)?;
         match decode_stream(&plain).map_err(GossipError::Decode)? {
             StreamMessage::PushPull {
-                from: _,
+                from,
                 from_addr,
                 reply,
-                join: _,
+                join,
                 event_ltime,
                 states,
             } => {
                 let header = PushPullHeader {
+                    from,
                     from_addr,
                     reply,
+                    join,
                     event_ltime,
                 };
                 self.on_push_pull(now, header, states);
             }
+            StreamMessage::Ping {
+                seq,
+                target,
+                from_addr,
+            } => self.on_stream_ping(from_addr, seq, &target),
+            StreamMessage::Ack { seq } => self.on_stream_ack(seq),
         }
         Ok(())
     }
@@ -419,6 +456,7 @@ impl Gossip {
                 from,
             } => self.on_dead(now, &name, incarnation, &from),
             Message::UserEvent(event) => self.on_user_event(event),
+            Message::Prune { name, incarnation } => self.on_prune(now, &name, incarnation),
         }
     }
 

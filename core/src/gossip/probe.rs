@@ -1,12 +1,14 @@
 //! SWIM failure detection: one probe per (awareness-scaled) interval to the next member of a
 //! shuffled round-robin, indirect probes through `indirect_checks` members when the direct ack is
-//! late, Lifeguard nacks from the relays, and suspicion when the probe deadline passes.
+//! late (plus memberlist's fallback ping over a stream, so that datagram loss alone cannot make
+//! a live member suspect), Lifeguard nacks from the relays, and suspicion when the probe deadline
+//! passes.
 //!
 //! Awareness scales the probe interval, the direct-ack wait and the overall probe deadline: a node
 //! that is itself slow waits longer before accusing anyone.
 
 use super::Gossip;
-use super::codec::Message;
+use super::codec::{Message, StreamMessage, encode_stream};
 use super::member::{Addr, MemberStatus, NodeName};
 use crate::time::Instant;
 
@@ -145,6 +147,16 @@ impl Gossip {
         {
             p.expected_nacks = relays.len() as u32;
         }
+        let ping = StreamMessage::Ping {
+            seq,
+            target,
+            from_addr: self.addr,
+        };
+        let bytes = self.seal(encode_stream(&ping));
+        self.push_action(super::Action::SendStream {
+            to: target_addr,
+            bytes,
+        });
     }
 
     fn fail_probe(&mut self, now: Instant) {
@@ -202,6 +214,24 @@ impl Gossip {
         if self.probe.as_ref().is_some_and(|p| p.seq == seq) {
             self.probe = None;
             self.awareness.apply_delta(-1);
+        }
+    }
+
+    /// A fallback ping over a stream: answered the same way, so the ack cannot be lost.
+    pub(super) fn on_stream_ping(&mut self, from: Addr, seq: u32, target: &str) {
+        if target != self.name {
+            return;
+        }
+        let bytes = self.seal(encode_stream(&StreamMessage::Ack { seq }));
+        self.push_action(super::Action::SendStream { to: from, bytes });
+    }
+
+    /// The fallback ping got through: the member is alive, though datagrams to or from it
+    /// were lost. Like memberlist, no awareness change either way: this says nothing about
+    /// our own health.
+    pub(super) fn on_stream_ack(&mut self, seq: u32) {
+        if self.probe.as_ref().is_some_and(|p| p.seq == seq) {
+            self.probe = None;
         }
     }
 

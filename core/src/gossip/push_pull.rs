@@ -4,15 +4,19 @@
 //! Tombstones travel as `Failed` entries, so a node that rejoins under a reaped name hears about
 //! its old self and refutes with a higher incarnation.
 
+use super::Event;
 use super::Gossip;
 use super::codec::{AliveMessage, PushNodeState, StreamMessage, encode_stream};
-use super::member::{Addr, MemberStatus};
+use super::member::{Addr, MemberStatus, NodeName};
 use crate::time::Instant;
 
 /// What a push-pull carries besides the member states.
 pub(super) struct PushPullHeader {
+    pub(super) from: NodeName,
     pub(super) from_addr: Addr,
     pub(super) reply: bool,
+    /// On a request: the sender is joining. On a reply: it answers a join (echoed back).
+    pub(super) join: bool,
     pub(super) event_ltime: u64,
 }
 
@@ -93,7 +97,12 @@ impl Gossip {
             }
         }
         if !header.reply {
-            self.send_push_pull(header.from_addr, true, false);
+            self.send_push_pull(header.from_addr, true, header.join);
+        } else if header.join {
+            self.emit(Event::JoinAnswered {
+                name: header.from,
+                addr: header.from_addr,
+            });
         }
     }
 

@@ -118,7 +118,7 @@ fn probe_tick_pings_exactly_the_next_member_of_the_shuffled_round() {
 }
 
 #[test]
-fn missing_ack_after_probe_timeout_sends_k_indirect_pings_with_nack() {
+fn missing_ack_after_probe_timeout_sends_k_indirect_pings_with_nack_and_a_stream_ping() {
     let mut g = node_with_peers(Config::lan(), 5);
     let start = g.next_probe;
     g.handle_timeout(start);
@@ -126,8 +126,19 @@ fn missing_ack_after_probe_timeout_sends_k_indirect_pings_with_nack() {
     g.handle_timeout(start + Duration::from_millis(499));
     assert_eq!(drain(&mut g), vec![]);
     g.handle_timeout(start + Duration::from_millis(500));
-    let out = drain(&mut g);
-    assert_eq!(out.len(), 3);
+    let mut out = drain(&mut g);
+    assert_eq!(out.len(), 4);
+    assert_eq!(
+        out.pop(),
+        Some(Out::Stream(
+            addr_of(&target),
+            StreamMessage::Ping {
+                seq: 1,
+                target: target.clone(),
+                from_addr: addr(1),
+            }
+        ))
+    );
     let mut relays = Vec::new();
     for o in &out {
         let Out::Datagram(to, msgs) = o else {
@@ -547,7 +558,7 @@ fn oversized_user_event_is_refused() {
 }
 
 #[test]
-fn join_sends_push_pull_and_the_reply_merges_members() {
+fn join_sends_push_pull_and_the_reply_merges_members_and_reports_the_answer() {
     let mut g = node(Config::lan());
     g.join(at(1), &[addr(2)]);
     let out = drain(&mut g);
@@ -559,7 +570,7 @@ fn join_sends_push_pull_and_the_reply_merges_members() {
         from: name(2),
         from_addr: addr(2),
         reply: true,
-        join: false,
+        join: true,
         event_ltime: 9,
         states: vec![PushNodeState {
             name: name(2),
@@ -572,8 +583,43 @@ fn join_sends_push_pull_and_the_reply_merges_members() {
     g.handle_stream(at(2), addr(2), &encode_stream(&reply))
         .expect("decodes");
     let up = g.member(&name(2)).cloned().expect("merged");
-    assert_eq!(drain(&mut g), vec![Out::Event(Event::MemberUp(up))]);
+    assert_eq!(
+        drain(&mut g),
+        vec![
+            Out::Event(Event::MemberUp(up)),
+            Out::Event(Event::JoinAnswered {
+                name: name(2),
+                addr: addr(2),
+            }),
+        ]
+    );
     assert_eq!(g.event_clock(), 10);
+}
+
+#[test]
+fn a_join_request_is_answered_as_a_join_and_a_periodic_one_is_not() {
+    let mut g = node(Config::lan());
+    for (join, at_ms) in [(true, 1), (false, 2)] {
+        let request = StreamMessage::PushPull {
+            from: name(2),
+            from_addr: addr(2),
+            reply: false,
+            join,
+            event_ltime: 0,
+            states: Vec::new(),
+        };
+        g.handle_stream(at(at_ms), addr(2), &encode_stream(&request))
+            .expect("decodes");
+        let out = drain(&mut g);
+        assert!(
+            matches!(
+                &out[..],
+                [Out::Stream(to, StreamMessage::PushPull { reply: true, join: echoed, .. })]
+                    if *to == addr(2) && *echoed == join
+            ),
+            "{out:?}"
+        );
+    }
 }
 
 #[test]
@@ -801,10 +847,10 @@ fn probing_a_suspect_tells_it_first_and_its_ack_carries_the_refutation() {
 fn force_leave_turns_a_failed_member_left_and_gossips_it() {
     let mut g = node_with_peers(Config::lan(), 2);
     assert!(
-        !g.force_leave(at(1), &name(2)),
+        !g.force_leave(at(1), &name(2), false),
         "an alive member is not forced out"
     );
-    assert!(!g.force_leave(at(1), "stranger"));
+    assert!(!g.force_leave(at(1), "stranger", false));
     deliver(
         &mut g,
         at(1),
@@ -816,17 +862,26 @@ fn force_leave_turns_a_failed_member_left_and_gossips_it() {
         }],
     );
     settle(&mut g);
-    assert!(g.force_leave(at(2), &name(2)));
+    assert!(g.force_leave(at(2), &name(2), false));
     let left = g.member(&name(2)).cloned().expect("listed");
     assert_eq!(left.status, MemberStatus::Left);
-    assert_eq!(drain(&mut g), vec![Out::Event(Event::MemberLeft(left))]);
-    let leave = encode_message(&Message::Dead {
+    let leave = Message::Dead {
         name: name(2),
         incarnation: 0,
         from: name(2),
-    });
-    assert_eq!(g.broadcasts.take(usize::MAX, 0, 1), vec![leave]);
-    assert!(!g.force_leave(at(3), &name(2)), "already left");
+    };
+    assert_eq!(
+        drain(&mut g),
+        vec![
+            Out::Event(Event::MemberLeft(left)),
+            Out::Datagram(addr(3), vec![leave.clone()]),
+        ]
+    );
+    assert_eq!(
+        g.broadcasts.take(usize::MAX, 0, 1),
+        vec![encode_message(&leave)]
+    );
+    assert!(!g.force_leave(at(3), &name(2), false), "already left");
 }
 
 #[test]
@@ -843,4 +898,147 @@ fn late_leave_about_a_failed_member_marks_it_left() {
     let left = g.member(&name(2)).cloned().expect("listed");
     assert_eq!(left.status, MemberStatus::Left);
     assert_eq!(drain(&mut g), vec![Out::Event(Event::MemberLeft(left))]);
+}
+
+#[test]
+fn force_leave_with_prune_forgets_a_failed_member_at_once_and_gossips_the_prune() {
+    let mut g = node_with_peers(Config::lan(), 2);
+    assert!(
+        !g.force_leave(at(1), &name(2), true),
+        "an alive member is not pruned"
+    );
+    assert!(!g.force_leave(at(1), &name(1), true), "nor are we");
+    let dead = Message::Dead {
+        name: name(2),
+        incarnation: 0,
+        from: name(3),
+    };
+    deliver(&mut g, at(1), 3, &[dead]);
+    settle(&mut g);
+    assert!(g.force_leave(at(2), &name(2), true));
+    assert_eq!(g.member(&name(2)), None, "pruned at once");
+    let left = Member {
+        status: MemberStatus::Left,
+        status_since: at(2),
+        ..member_view(2)
+    };
+    let prune = Message::Prune {
+        name: name(2),
+        incarnation: 0,
+    };
+    let leave = Message::Dead {
+        name: name(2),
+        incarnation: 0,
+        from: name(2),
+    };
+    assert_eq!(
+        drain(&mut g),
+        vec![
+            Out::Event(Event::MemberLeft(left.clone())),
+            Out::Event(Event::MemberReaped(left)),
+            Out::Datagram(addr(3), vec![leave, prune.clone()]),
+        ]
+    );
+    assert_eq!(
+        g.broadcasts.take(usize::MAX, 0, 1),
+        vec![encode_message(&prune)]
+    );
+}
+
+#[test]
+fn a_gossiped_prune_removes_the_member_and_stale_alive_news_cannot_bring_it_back() {
+    let mut g = node_with_peers(Config::lan(), 2);
+    let prune = Message::Prune {
+        name: name(2),
+        incarnation: 0,
+    };
+    deliver(&mut g, at(1), 3, std::slice::from_ref(&prune));
+    assert_eq!(g.member(&name(2)), None);
+    assert_eq!(
+        drain(&mut g),
+        vec![Out::Event(Event::MemberReaped(member_view(2)))]
+    );
+    assert_eq!(
+        g.broadcasts.take(usize::MAX, 0, 1),
+        vec![encode_message(&prune)]
+    );
+    deliver(&mut g, at(2), 3, &[alive(2, 0)]);
+    assert_eq!(g.member(&name(2)), None, "stale alive ignored");
+    deliver(&mut g, at(3), 2, &[alive(2, 1)]);
+    assert_eq!(
+        g.member(&name(2)).map(|m| m.status),
+        Some(MemberStatus::Alive),
+        "a newer incarnation rejoins"
+    );
+}
+
+#[test]
+fn a_prune_about_ourselves_is_refuted() {
+    let mut g = node_with_peers(Config::lan(), 2);
+    deliver(
+        &mut g,
+        at(1),
+        3,
+        &[Message::Prune {
+            name: name(1),
+            incarnation: 0,
+        }],
+    );
+    assert_eq!(g.local().incarnation, 1);
+    assert_eq!(g.local().status, MemberStatus::Alive);
+}
+
+/// Member `i` as `node_with_peers` learnt it: alive at incarnation 0 since time zero.
+fn member_view(i: u8) -> Member {
+    Member {
+        name: name(i),
+        addr: addr(i),
+        tags: Tags::new(),
+        incarnation: 0,
+        status: MemberStatus::Alive,
+        status_since: at(0),
+    }
+}
+
+#[test]
+fn a_stream_ping_is_answered_by_a_stream_ack_that_settles_the_probe_without_awareness_change() {
+    let mut g = node_with_peers(Config::lan(), 5);
+    let ping = StreamMessage::Ping {
+        seq: 7,
+        target: name(1),
+        from_addr: addr(2),
+    };
+    g.handle_stream(at(1), addr(2), &encode_stream(&ping))
+        .expect("decodes");
+    assert_eq!(
+        drain(&mut g),
+        vec![Out::Stream(addr(2), StreamMessage::Ack { seq: 7 })]
+    );
+    let misdirected = StreamMessage::Ping {
+        seq: 8,
+        target: name(3),
+        from_addr: addr(2),
+    };
+    g.handle_stream(at(1), addr(2), &encode_stream(&misdirected))
+        .expect("decodes");
+    assert_eq!(drain(&mut g), vec![]);
+
+    g.awareness.apply_delta(2);
+    let start = g.next_probe;
+    g.handle_timeout(start);
+    let target = probe_target(&drain(&mut g));
+    g.handle_timeout(start + Duration::from_millis(500));
+    drain(&mut g);
+    g.handle_stream(
+        start + Duration::from_millis(600),
+        addr_of(&target),
+        &encode_stream(&StreamMessage::Ack { seq: 1 }),
+    )
+    .expect("decodes");
+    assert!(g.probe.is_none());
+    assert_eq!(g.awareness_score(), 2);
+    assert_eq!(
+        g.member(&target).map(|m| m.status),
+        Some(MemberStatus::Alive)
+    );
 }

@@ -5,12 +5,14 @@ use crate::raft::persist::AfterPersist;
 use crate::raft::{Message, Raft, ReadError, Role, VoteRequest, VoteResponse};
 
 impl Raft {
-    /// Restart the election timer; `redraw` picks a new random timeout in `[t, 2t)`
-    /// (done on every role change so that nodes which collided once do not collide again).
+    /// Restart the election timer; `redraw` picks a new random timeout in
+    /// `[t, t + jitter)` (done on every role change so that nodes which collided once do not
+    /// collide again).
     pub(super) fn reset_election_timer(&mut self, redraw: bool) {
         if redraw {
             let base = self.config.election_timeout;
-            self.election_timeout = self.rng.duration(base, base * 2);
+            let jitter = self.config.election_jitter.unwrap_or(base);
+            self.election_timeout = self.rng.duration(base, base + jitter);
         }
         self.election_deadline = self.now + self.election_timeout;
     }

@@ -158,6 +158,11 @@ fn pool_failure(error: PoolError) -> ClientResponse {
 }
 
 impl Backend for ClientBackend {
+    fn join_wan(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
+        let _ = addr;
+        future::ready(Err(super::wan::NOT_A_SERVER.to_owned()))
+    }
+
     fn local_agent(&self) -> Option<LocalAgent> {
         self.local.clone()
     }
@@ -288,7 +293,7 @@ impl Backend for ClientBackend {
     }
 
     fn join(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
-        gossip_api::join(Ok(self.serf.clone()), addr)
+        gossip_api::join(Ok(self.serf.clone()), super::join::Pool::Lan, addr)
     }
 
     fn leave(&self) -> impl Future<Output = Result<(), String>> + Send {

@@ -59,6 +59,12 @@ pub struct AgentConfig {
     pub start_join: Vec<String>,
     /// Addresses joined in the background until one answers (`retry_join`, `-retry-join`).
     pub retry_join: Vec<String>,
+    /// WAN addresses joined once at start; failing to reach any stops the agent
+    /// (`start_join_wan`, `-join-wan`).
+    pub start_join_wan: Vec<String>,
+    /// WAN addresses joined in the background until one answers (`retry_join_wan`,
+    /// `-retry-join-wan`).
+    pub retry_join_wan: Vec<String>,
     /// Pause between `retry_join` attempts.
     pub retry_interval: std::time::Duration,
     /// `retry_join` attempts before giving up (0: forever).
@@ -146,6 +152,8 @@ impl AgentConfig {
             raft_multiplier: s.raft_multiplier.unwrap_or(1),
             start_join: s.start_join,
             retry_join: s.retry_join,
+            start_join_wan: s.start_join_wan,
+            retry_join_wan: s.retry_join_wan,
             retry_interval: s.retry_interval.unwrap_or(DEFAULT_RETRY_INTERVAL),
             retry_max: s.retry_max.unwrap_or(0),
             encrypt: s.encrypt.filter(|k| !k.is_empty()),

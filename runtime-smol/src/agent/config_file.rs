@@ -115,6 +115,8 @@ pub fn parse(text: &str) -> Result<Settings, String> {
             "advertise_addr" => s.advertise_addr = Some(v.ip()?),
             "retry_join" => s.retry_join = v.strings()?,
             "start_join" => s.start_join = v.strings()?,
+            "retry_join_wan" => s.retry_join_wan = v.strings()?,
+            "start_join_wan" => s.start_join_wan = v.strings()?,
             "retry_interval" => s.retry_interval = Some(go_duration::parse(&v.string()?)?),
             "retry_max" => s.retry_max = Some(v.int_in(0, u32::MAX.into())? as u32),
             "encrypt" => s.encrypt = Some(v.string()?),

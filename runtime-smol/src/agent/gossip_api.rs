@@ -3,7 +3,7 @@
 
 use synod_core::gossip::Member;
 
-use super::join::{DEFAULT_SERF_LAN_PORT, with_default_port};
+use super::join::{self, Pool};
 use super::members_report::member_info;
 use crate::http::agent_members::MemberInfo;
 use crate::http::backend::NO_GOSSIP;
@@ -19,11 +19,14 @@ pub(crate) fn members(serf: Option<&SerfHandle>) -> Result<Vec<MemberInfo>, Stri
     running(serf).map(|serf| serf.members().iter().map(member_info).collect())
 }
 
-/// Joins the LAN pool through `addr` (port 8301 when none is given).
-pub(crate) async fn join(serf: Result<SerfHandle, String>, addr: String) -> Result<usize, String> {
+/// Joins `pool` through `addr` (its default port when none is given).
+pub(crate) async fn join(
+    serf: Result<SerfHandle, String>,
+    pool: Pool,
+    addr: String,
+) -> Result<usize, String> {
     let serf = serf?;
-    let target = with_default_port(&addr, DEFAULT_SERF_LAN_PORT);
-    let resolved: Vec<_> = smol::net::resolve(target.as_str())
+    let resolved = join::resolve(&addr, pool)
         .await
         .map_err(|e| format!("cannot resolve {addr:?}: {e}"))?;
     serf.join(&resolved)
@@ -31,15 +34,19 @@ pub(crate) async fn join(serf: Result<SerfHandle, String>, addr: String) -> Resu
         .map_err(|e| format!("failed to join {addr}: {e}"))
 }
 
-/// Marks failed member `node` left across the pool.
+/// Consul's `force-leave [-prune]` on one pool: a failed member becomes left everywhere;
+/// `prune` also removes it (or a left one) from every member list at once.
 pub(crate) async fn force_leave(
     serf: Result<SerfHandle, String>,
     node: String,
     prune: bool,
 ) -> Result<(), String> {
     let serf = serf?;
-    let _ = prune; // Left members are reaped after reconnect_timeout; prune is not yet faster.
-    match serf.force_leave(&node).await.map_err(|e| e.to_string())? {
+    match serf
+        .force_leave(&node, prune)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         true => Ok(()),
         false if is_member(&serf.members(), &node) => Ok(()),
         false => Err(format!("agent: No node found with name '{node}'")),

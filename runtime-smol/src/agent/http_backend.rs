@@ -14,12 +14,14 @@ use synod_core::state::Query;
 use super::ExitRequest;
 use super::formation::server_member;
 use super::gossip_api;
+use super::join::Pool;
 use super::leave::graceful_leave;
 use super::local::LocalAgent;
 use super::reload::ReloadHandle;
 use super::self_report::{self, AgentIdentity};
 use crate::http::agent_members::MemberInfo;
 use crate::http::agent_self::AgentSelf;
+use crate::http::backend::NO_WAN;
 use crate::http::backend::{Backend, Status};
 use crate::http::operator::{PeerSelector, RaftConfiguration};
 use crate::serf::SerfHandle;
@@ -35,6 +37,8 @@ pub(super) struct NodeBackend {
     identity: AgentIdentity,
     /// LAN gossip, `None` when its port is disabled.
     serf: Option<SerfHandle>,
+    /// WAN gossip, `None` when its port is disabled.
+    wan: Option<SerfHandle>,
     /// Where `leave` asks the agent to shut down.
     exit: Sender<ExitRequest>,
     /// Where `PUT /v1/agent/reload` asks for a config reload.
@@ -55,6 +59,7 @@ impl NodeBackend {
             handle,
             identity,
             serf,
+            wan: None,
             exit,
             reload,
             local: None,
@@ -69,6 +74,12 @@ impl NodeBackend {
         }
     }
 
+    /// Serves the `?wan` endpoints from `wan`.
+    pub(super) fn with_wan(mut self, wan: Option<SerfHandle>) -> Self {
+        self.wan = wan;
+        self
+    }
+
     /// This server's Raft id.
     pub(super) fn raft_id(&self) -> NodeId {
         self.handle.status().id
@@ -76,6 +87,10 @@ impl NodeBackend {
 
     fn serf(&self) -> Result<SerfHandle, String> {
         gossip_api::running(self.serf.as_ref())
+    }
+
+    fn wan(&self) -> Result<SerfHandle, String> {
+        self.wan.clone().ok_or_else(|| NO_WAN.to_owned())
     }
 }
 
@@ -228,15 +243,22 @@ impl Backend for NodeBackend {
     }
 
     fn join(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
-        gossip_api::join(self.serf(), addr)
+        gossip_api::join(self.serf(), Pool::Lan, addr)
     }
 
     fn leave(&self) -> impl Future<Output = Result<(), String>> + Send {
         let serf = self.serf();
+        let wan = self.wan.clone();
         let exit = self.exit.clone();
         let handle = self.handle.clone();
         async move {
-            graceful_leave(&handle, &serf?)
+            let serf = serf?;
+            // The WAN pool first, as Consul's servers leave; failing that, the other
+            // datacenters see this server fail instead, which is no reason to stay.
+            if let Some(wan) = wan {
+                let _ = wan.leave().await;
+            }
+            graceful_leave(&handle, &serf)
                 .await
                 .map_err(|e| e.to_string())?;
             // The agent shuts down after answering; a full queue means it already is.
@@ -256,5 +278,39 @@ impl Backend for NodeBackend {
     fn reload(&self) -> impl Future<Output = Result<(), String>> + Send {
         let reload = self.reload.clone();
         async move { reload.reload().await }
+    }
+
+    fn wan_members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {
+        let members = self.wan.as_ref().map_or_else(Vec::new, |wan| {
+            wan.members()
+                .iter()
+                .map(super::members_report::member_info)
+                .collect()
+        });
+        future::ready(Ok(members))
+    }
+
+    fn join_wan(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
+        gossip_api::join(self.wan(), Pool::Wan, addr)
+    }
+
+    fn force_leave_wan(
+        &self,
+        node: String,
+        prune: bool,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        gossip_api::force_leave(self.wan(), node, prune)
+    }
+
+    fn wan_datacenters(&self) -> impl Future<Output = Vec<String>> + Send {
+        let mut known = self
+            .wan
+            .as_ref()
+            .map_or_else(Vec::new, SerfHandle::datacenters);
+        if !known.contains(&self.identity.datacenter) {
+            known.push(self.identity.datacenter.clone());
+            known.sort();
+        }
+        future::ready(known)
     }
 }

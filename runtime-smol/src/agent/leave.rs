@@ -11,6 +11,7 @@ use synod_core::raft::Role;
 
 use crate::serf::{SerfError, SerfHandle};
 use crate::shell::NodeHandle;
+use crate::shell::log::Log;
 
 /// How long a leaving leader waits for its own removal to commit (Consul's leave drain time).
 const REMOVAL_DRAIN: Duration = Duration::from_secs(5);
@@ -31,4 +32,12 @@ pub(crate) async fn graceful_leave(node: &NodeHandle, serf: &SerfHandle) -> Resu
         .await;
     }
     serf.leave().await
+}
+
+/// Leaves the WAN pool (before the LAN one, as Consul's servers do); a failure is only logged
+/// since the other datacenters then see this server fail instead.
+pub(crate) async fn leave_wan(wan: &SerfHandle, log: &Log) {
+    if let Err(e) = wan.leave().await {
+        log.warn("agent", format_args!("leaving the WAN pool failed: {e}"));
+    }
 }

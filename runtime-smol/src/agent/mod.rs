@@ -27,6 +27,7 @@ pub mod reload;
 mod self_report;
 pub mod settings;
 mod timings;
+mod wan;
 
 pub use client_backend::ClientBackend;
 pub use config::AgentConfig;
@@ -198,6 +199,7 @@ async fn serve(
             log.clone(),
         ));
     }
+    let wan = wan::start(&env, &config, &identity, &exit_tx, &log).await?;
     let (reload_handle, reload_requests) = reload::channel();
     let backend = http_backend::NodeBackend::new(
         handle.clone(),
@@ -205,7 +207,8 @@ async fn serve(
         serf.clone(),
         exit_tx,
         reload_handle.clone(),
-    );
+    )
+    .with_wan(wan.clone());
     let local_agent = start_local_agent(&env, &config, &uuid, cluster_addr, &backend, &log)?;
     if let Some(serf) = &serf {
         env.spawn(follow_cluster_size(serf.clone(), local_agent.clone()));
@@ -236,6 +239,7 @@ async fn serve(
         reload: reload_handle,
         requests: exit_requests,
         serf,
+        wan,
         leave_on_terminate: config.leave_on_terminate,
         skip_leave_on_interrupt: config.skip_leave_on_interrupt,
     };
@@ -271,36 +275,14 @@ async fn start_gossip(
         "agent",
         format_args!("serf: LAN gossip listening on {}", serf.local_addr()),
     );
-    if !config.start_join.is_empty() {
-        log.info("agent", format_args!("Joining cluster...: cluster=LAN"));
-        let contacted = join::join(&serf, &config.start_join, log)
-            .await
-            .map_err(|e| {
-                AgentError(format!(
-                    "Error starting agent: Failed to join {}: {e}",
-                    config.start_join.join(", ")
-                ))
-            })?;
-        log.info(
-            "agent",
-            format_args!("(LAN) joined: number_of_nodes={contacted}"),
-        );
-    }
-    if !config.retry_join.is_empty() {
-        let retry = join::retry_join(
-            serf.clone(),
-            config.retry_join.clone(),
-            config.retry_interval,
-            config.retry_max,
-            log.clone(),
-        );
-        let exit_tx = exit_tx.clone();
-        env.spawn(async move {
-            if let Err(e) = retry.await {
-                let _ = exit_tx.send(ExitRequest::Failed(e)).await;
-            }
-        });
-    }
+    let plan = join::StartJoin {
+        pool: join::Pool::Lan,
+        once: &config.start_join,
+        retry: &config.retry_join,
+        interval: config.retry_interval,
+        max: config.retry_max,
+    };
+    join::join_at_start(env, &serf, plan, exit_tx, log).await?;
     Ok(Some(serf))
 }
 
@@ -363,6 +345,8 @@ struct Exits {
     reload: reload::ReloadHandle,
     requests: async_channel::Receiver<ExitRequest>,
     serf: Option<SerfHandle>,
+    /// The WAN pool, left before the LAN one as Consul's servers do.
+    wan: Option<SerfHandle>,
     leave_on_terminate: bool,
     skip_leave_on_interrupt: bool,
 }
@@ -411,6 +395,9 @@ async fn run_until_exit(
                 exits.skip_leave_on_interrupt,
                 log,
             );
+            if leave && let Some(wan) = &exits.wan {
+                leave::leave_wan(wan, log).await;
+            }
             if leave && let Some(serf) = &exits.serf {
                 log.info("agent", format_args!("Gracefully shutting down agent..."));
                 if let Err(e) = leave::graceful_leave(handle, serf).await {

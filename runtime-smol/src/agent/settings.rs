@@ -57,6 +57,10 @@ pub struct Settings {
     pub retry_join: Vec<String>,
     /// `start_join` / `-join`.
     pub start_join: Vec<String>,
+    /// `retry_join_wan` / `-retry-join-wan` (servers only).
+    pub retry_join_wan: Vec<String>,
+    /// `start_join_wan` / `-join-wan` (servers only).
+    pub start_join_wan: Vec<String>,
     /// `retry_interval` / `-retry-interval`.
     pub retry_interval: Option<std::time::Duration>,
     /// `retry_max` / `-retry-max` (0: forever).
@@ -116,6 +120,8 @@ impl Settings {
             raft_multiplier: later.raft_multiplier.or(self.raft_multiplier),
             retry_join: cat(self.retry_join, later.retry_join),
             start_join: cat(self.start_join, later.start_join),
+            retry_join_wan: cat(self.retry_join_wan, later.retry_join_wan),
+            start_join_wan: cat(self.start_join_wan, later.start_join_wan),
             retry_interval: later.retry_interval.or(self.retry_interval),
             retry_max: later.retry_max.or(self.retry_max),
             encrypt: later.encrypt.or(self.encrypt),

@@ -112,6 +112,14 @@ pub const AGENT_FLAGS: &[FlagSpec] = &[
     ),
     value("join", "Address of an agent to join at start. Repeatable."),
     value(
+        "retry-join-wan",
+        "Address of a server of another datacenter to join over WAN gossip at start, retried until it succeeds. Repeatable.",
+    ),
+    value(
+        "join-wan",
+        "Address of a server of another datacenter to join over WAN gossip at start. Repeatable.",
+    ),
+    value(
         "retry-interval",
         "Time to wait between -retry-join attempts. Defaults to 30s.",
     ),
@@ -204,6 +212,8 @@ fn flag_settings(f: &ParsedFlags) -> Result<Settings, AgentArgsError> {
         raft_multiplier: None,
         retry_join: f.values("retry-join").map(str::to_string).collect(),
         start_join: f.values("join").map(str::to_string).collect(),
+        retry_join_wan: f.values("retry-join-wan").map(str::to_string).collect(),
+        start_join_wan: f.values("join-wan").map(str::to_string).collect(),
         retry_interval: f
             .value("retry-interval")
             .map(crate::agent::go_duration::parse)

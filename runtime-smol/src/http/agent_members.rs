@@ -51,22 +51,17 @@ pub struct MemberInfo {
     pub delegate_cur: u8,
 }
 
-/// What the WAN endpoints answer until the WAN pool exists.
-pub const NO_WAN: &str = "WAN gossip is not available: this agent runs only the LAN pool";
-
 /// `GET /v1/agent/members[?wan]`.
 pub async fn members<B: Backend>(
     shared: &Shared<B>,
     request: &Request,
 ) -> Result<Response, HttpError> {
-    if request.query.has("wan") {
-        return Err(HttpError::internal(NO_WAN));
+    let members = if request.query.has("wan") {
+        shared.backend.wan_members().await
+    } else {
+        shared.backend.members().await
     }
-    let members = shared
-        .backend
-        .members()
-        .await
-        .map_err(HttpError::internal)?;
+    .map_err(HttpError::internal)?;
     json::encode(&members, request.query.has("pretty"))
         .map(|body| Response::json(200, body))
         .map_err(|e| HttpError::internal(format!("encoding response: {e}")))
@@ -78,17 +73,15 @@ pub async fn join<B: Backend>(
     request: &Request,
     addr: &str,
 ) -> Result<Response, HttpError> {
-    if request.query.has("wan") {
-        return Err(HttpError::internal(NO_WAN));
-    }
     if addr.is_empty() {
         return Err(HttpError::bad_request("Missing address to join"));
     }
-    shared
-        .backend
-        .join(addr.to_owned())
-        .await
-        .map_err(HttpError::internal)?;
+    if request.query.has("wan") {
+        shared.backend.join_wan(addr.to_owned()).await
+    } else {
+        shared.backend.join(addr.to_owned()).await
+    }
+    .map_err(HttpError::internal)?;
     Ok(Response::empty(200))
 }
 
@@ -107,16 +100,15 @@ pub async fn force_leave<B: Backend>(
     request: &Request,
     node: &str,
 ) -> Result<Response, HttpError> {
-    if request.query.has("wan") {
-        return Err(HttpError::internal(NO_WAN));
-    }
     if node.is_empty() {
         return Err(HttpError::bad_request("Missing node name to force leave"));
     }
-    shared
-        .backend
-        .force_leave(node.to_owned(), request.query.has("prune"))
-        .await
-        .map_err(HttpError::internal)?;
+    let (node, prune) = (node.to_owned(), request.query.has("prune"));
+    if request.query.has("wan") {
+        shared.backend.force_leave_wan(node, prune).await
+    } else {
+        shared.backend.force_leave(node, prune).await
+    }
+    .map_err(HttpError::internal)?;
     Ok(Response::empty(200))
 }

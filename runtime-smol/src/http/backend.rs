@@ -100,8 +100,30 @@ pub trait Backend: Send + Sync + 'static {
         std::future::ready(Err(NO_RELOAD.to_owned()))
     }
 
-    /// Datacenters other than this one known over the WAN (`/v1/catalog/datacenters`). The
-    /// default is for backends without a WAN pool.
+    /// The WAN gossip members (`/v1/agent/members?wan=1`); empty on an agent without a WAN
+    /// pool, as Consul's clients answer.
+    fn wan_members(&self) -> impl Future<Output = Result<Vec<MemberInfo>, String>> + Send {
+        std::future::ready(Ok(Vec::new()))
+    }
+
+    /// Joins the WAN pool through `addr` (port 8302 when none is given).
+    fn join_wan(&self, addr: String) -> impl Future<Output = Result<usize, String>> + Send {
+        let _ = addr;
+        std::future::ready(Err(NO_WAN.to_owned()))
+    }
+
+    /// `force_leave` in the WAN pool (`node` is `<name>.<dc>` there).
+    fn force_leave_wan(
+        &self,
+        node: String,
+        prune: bool,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        let _ = (node, prune);
+        std::future::ready(Err(NO_WAN.to_owned()))
+    }
+
+    /// Every datacenter this agent knows of through the WAN pool, sorted (its own included;
+    /// for `/v1/catalog/datacenters`).
     fn wan_datacenters(&self) -> impl Future<Output = Vec<String>> + Send {
         std::future::ready(Vec::new())
     }
@@ -112,3 +134,7 @@ pub const NO_RELOAD: &str = "this agent has no configuration to reload";
 
 /// What the gossip endpoints answer on a backend that runs no gossip.
 pub const NO_GOSSIP: &str = "LAN gossip is not running on this agent";
+
+/// What the WAN endpoints answer on a backend that runs no WAN pool (Consul's words for a
+/// server whose WAN serf is off).
+pub const NO_WAN: &str = "WAN Federation is disabled";

@@ -24,6 +24,8 @@ pub struct SerfConfig {
     pub gossip: Config,
     /// Bound on connecting, writing and reading one push-pull stream (memberlist's TCPTimeout).
     pub stream_timeout: Duration,
+    /// How long a join waits for the agents it reached to answer.
+    pub join_timeout: Duration,
     /// How long `leave` keeps gossiping before returning if the news has not drained yet
     /// (Serf's BroadcastTimeout).
     pub leave_timeout: Duration,
@@ -44,6 +46,7 @@ impl SerfConfig {
             keyring: None,
             gossip,
             stream_timeout: Duration::from_secs(10),
+            join_timeout: Duration::from_secs(5),
             leave_timeout: Duration::from_secs(5),
             max_stream_frame: DEFAULT_MAX_FRAME,
             event_buffer: 1024,

@@ -11,11 +11,12 @@ use futures_lite::future;
 use synod_core::gossip::{Action, Event, Gossip, GossipError};
 use synod_core::time::Instant;
 
-use super::handle::{Command, SharedMembers};
+use super::handle::{Command, SerfError, SharedMembers};
 use super::stats::{Counters, add, bump};
 use super::transport::{Inbound, send_stream};
 use crate::shell::Env;
 use crate::shell::smol_env::SmolEnv;
+use crate::shell::timing::with_deadline;
 
 /// Largest datagram we can receive (UDP's limit).
 const MAX_DATAGRAM: usize = 65_536;
@@ -55,6 +56,9 @@ pub(crate) struct Driver {
     pub(crate) members: SharedMembers,
     pub(crate) counters: Arc<Counters>,
     pub(crate) stream_timeout: Duration,
+    pub(crate) join_timeout: Duration,
+    /// Joins in progress, told the name of every agent that answers a join.
+    pub(crate) join_waiters: Vec<Sender<String>>,
     pub(crate) leave_timeout: Duration,
 }
 
@@ -135,6 +139,8 @@ impl Driver {
             Command::Join { addrs, reply } => {
                 self.gossip.join(now, &addrs);
                 let (delivered, results) = async_channel::unbounded();
+                let (answered, answers) = async_channel::unbounded();
+                self.join_waiters.push(answered);
                 let mut watch = JoinWatch {
                     addrs: &addrs,
                     delivered: &delivered,
@@ -142,13 +148,22 @@ impl Driver {
                 };
                 self.drain(Some(&mut watch));
                 let sends = watch.sends;
+                let env = self.env.clone();
+                let limit = self.join_timeout;
                 self.env.spawn(async move {
                     let mut reached = 0;
                     for _ in 0..sends {
                         reached += usize::from(results.recv().await.unwrap_or(false));
                     }
+                    let result = match reached {
+                        0 => Err(SerfError::JoinFailed),
+                        _ => match count_answers(&env, answers, reached, limit).await {
+                            0 => Err(SerfError::JoinUnanswered { contacted: reached }),
+                            answered => Ok(answered),
+                        },
+                    };
                     // The caller may have given up waiting; that is fine.
-                    let _ = reply.send(reached).await;
+                    let _ = reply.send(result).await;
                 });
                 None
             }
@@ -177,8 +192,8 @@ impl Driver {
                 self.drain(None);
                 None
             }
-            Command::ForceLeave { name, reply } => {
-                let forced = self.gossip.force_leave(now, &name);
+            Command::ForceLeave { name, prune, reply } => {
+                let forced = self.gossip.force_leave(now, &name, prune);
                 self.drain(None);
                 let _ = reply.try_send(forced);
                 None
@@ -235,6 +250,11 @@ impl Driver {
                         }),
                     }
                 }
+                Action::Event(Event::JoinAnswered { name, .. }) => {
+                    // A finished join dropped its receiver: forget it.
+                    self.join_waiters
+                        .retain(|waiter| waiter.try_send(name.clone()).is_ok());
+                }
                 Action::Event(event) => {
                     membership_changed |= !matches!(event, Event::UserEvent(_));
                     if self.events.try_send(event).is_err() {
@@ -273,4 +293,26 @@ impl Driver {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = snapshot;
     }
+}
+
+/// How many distinct agents answer on `answers` before `expected` did or `limit` passed.
+async fn count_answers(
+    env: &SmolEnv,
+    answers: Receiver<String>,
+    expected: usize,
+    limit: Duration,
+) -> usize {
+    let mut names = std::collections::BTreeSet::new();
+    let collect = async {
+        while names.len() < expected {
+            match answers.recv().await {
+                Ok(name) => {
+                    names.insert(name);
+                }
+                Err(_) => break,
+            }
+        }
+    };
+    with_deadline(env, env.now() + limit, collect).await;
+    names.len()
 }

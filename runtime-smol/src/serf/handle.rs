@@ -12,7 +12,7 @@ use super::stats::{Counters, SerfStats};
 pub(crate) enum Command {
     Join {
         addrs: Vec<SocketAddr>,
-        reply: Sender<usize>,
+        reply: Sender<Result<usize, SerfError>>,
     },
     Leave {
         reply: Sender<()>,
@@ -26,6 +26,7 @@ pub(crate) enum Command {
     SetTags(Tags),
     ForceLeave {
         name: String,
+        prune: bool,
         reply: Sender<bool>,
     },
 }
@@ -37,6 +38,12 @@ pub enum SerfError {
     Stopped,
     /// No address given to `join` could be reached.
     JoinFailed,
+    /// Join addresses were reached but none answered in time: most often a gossip key
+    /// mismatch (or a plain agent joining an encrypted pool, or the reverse).
+    JoinUnanswered {
+        /// How many push-pulls were delivered.
+        contacted: usize,
+    },
     /// The user event was refused (too large for one datagram).
     UserEvent(UserEventError),
 }
@@ -46,6 +53,11 @@ impl std::fmt::Display for SerfError {
         match self {
             SerfError::Stopped => f.write_str("gossip is not running"),
             SerfError::JoinFailed => f.write_str("no join address could be reached"),
+            SerfError::JoinUnanswered { contacted } => write!(
+                f,
+                "reached {contacted} agent(s) but none answered the join: is gossip encryption \
+                 configured with the same key on both sides (-encrypt)?"
+            ),
             SerfError::UserEvent(e) => write!(f, "user event refused: {e:?}"),
         }
     }
@@ -77,6 +89,20 @@ impl SerfHandle {
             .clone()
     }
 
+    /// The datacenters (`dc` tags) of the members that have not left, sorted, without
+    /// duplicates. On the WAN pool these are all the datacenters this server knows of: what
+    /// `/v1/catalog/datacenters` lists (a failed server's datacenter stays known, as Consul's
+    /// router keeps it until the member is reaped).
+    pub fn datacenters(&self) -> Vec<String> {
+        let members = self.members();
+        let known: std::collections::BTreeSet<&str> = members
+            .iter()
+            .filter(|m| m.status != synod_core::gossip::MemberStatus::Left)
+            .filter_map(|m| m.tags.get("dc").map(String::as_str))
+            .collect();
+        known.into_iter().map(str::to_owned).collect()
+    }
+
     /// Our node name.
     pub fn local_name(&self) -> &str {
         &self.local_name
@@ -87,20 +113,20 @@ impl SerfHandle {
         self.local_addr
     }
 
-    /// Push-pulls with every address in `addrs`; returns how many were reached (the members
-    /// they know arrive shortly after). Fails if none was.
+    /// Push-pulls with every address in `addrs`; returns how many agents answered (their
+    /// members are merged by then). Fails if none was reached, or none of those reached
+    /// answered within the join timeout (an answer that does not decrypt does not count).
     pub async fn join(&self, addrs: &[SocketAddr]) -> Result<usize, SerfError> {
+        if addrs.is_empty() {
+            return Ok(0);
+        }
         let (reply, answer) = async_channel::bounded(1);
         self.send(Command::Join {
             addrs: addrs.to_vec(),
             reply,
         })
         .await?;
-        match answer.recv().await {
-            Ok(0) if !addrs.is_empty() => Err(SerfError::JoinFailed),
-            Ok(reached) => Ok(reached),
-            Err(_) => Err(SerfError::Stopped),
-        }
+        answer.recv().await.unwrap_or(Err(SerfError::Stopped))
     }
 
     /// Leaves gracefully: announces it and returns once the news has been gossiped (or after
@@ -137,12 +163,14 @@ impl SerfHandle {
         self.send(Command::SetTags(tags)).await
     }
 
-    /// Consul's `force-leave`: marks a failed member left across the pool. `Ok(false)` when
-    /// `name` is not a failed member.
-    pub async fn force_leave(&self, name: &str) -> Result<bool, SerfError> {
+    /// Consul's `force-leave`: marks a failed member left across the pool; with `prune` a
+    /// failed or left member is removed from every member list at once. `Ok(false)` when
+    /// `name` is not such a member.
+    pub async fn force_leave(&self, name: &str, prune: bool) -> Result<bool, SerfError> {
         let (reply, answer) = async_channel::bounded(1);
         self.send(Command::ForceLeave {
             name: name.to_owned(),
+            prune,
             reply,
         })
         .await?;

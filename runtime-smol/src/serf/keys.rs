@@ -27,6 +27,11 @@ pub fn keyring_path(data_dir: &Path) -> PathBuf {
     data_dir.join("serf").join("local.keyring")
 }
 
+/// Where the WAN keyring lives inside `data_dir` (Consul's `serf/remote.keyring`).
+pub fn wan_keyring_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("serf").join("remote.keyring")
+}
+
 /// Why a keyring file could not be used.
 #[derive(Debug)]
 pub enum KeyringFileError {
@@ -105,14 +110,21 @@ pub fn load_or_init_keyring(
     data_dir: &Path,
     encrypt: Option<&str>,
 ) -> Result<Option<Keyring>, KeyringFileError> {
-    let path = keyring_path(data_dir);
-    if let Some(keys) = load_keys(&path)? {
+    load_or_init_keyring_at(&keyring_path(data_dir), encrypt)
+}
+
+/// [`load_or_init_keyring`] for the keyring file at `path` (the WAN pool keeps its own).
+pub fn load_or_init_keyring_at(
+    path: &Path,
+    encrypt: Option<&str>,
+) -> Result<Option<Keyring>, KeyringFileError> {
+    if let Some(keys) = load_keys(path)? {
         return keyring_from_keys(&keys).map(Some);
     }
     match encrypt {
         Some(key) => {
             let keys = vec![key.trim().to_owned()];
-            save_keys(&path, &keys)?;
+            save_keys(path, &keys)?;
             keyring_from_keys(&keys).map(Some)
         }
         None => Ok(None),

@@ -19,7 +19,7 @@ pub use config::SerfConfig;
 pub use handle::{SerfError, SerfHandle};
 pub use keys::{
     KeyringFileError, keygen, keyring_from_keys, keyring_path, load_keys, load_or_init_keyring,
-    save_keys,
+    load_or_init_keyring_at, save_keys, wan_keyring_path,
 };
 pub use stats::SerfStats;
 pub use synod_core::gossip::{Config, Event, Keyring, Member, MemberStatus, Tags};
@@ -110,6 +110,8 @@ pub fn start(
         members,
         counters,
         stream_timeout: config.stream_timeout,
+        join_timeout: config.join_timeout,
+        join_waiters: Vec::new(),
         leave_timeout: config.leave_timeout,
     };
     // The accept loop never ends on its own, so the driver decides when the task is done.

@@ -139,8 +139,11 @@ async fn run_link<E: Env>(
             }
         };
         backoff = config.min_backoff;
-        // Write until the queue closes or the connection fails.
-        while let Ok(first) = frames.recv().await {
+        // Write until the queue closes or the connection fails. The peer never writes on this
+        // connection, so anything readable is its close (e.g. its idle timeout, or it
+        // restarted): reconnect now, or the next frame — often a vote request after a quiet
+        // spell between followers — would vanish into the dead socket and cost an election.
+        while let Some(Ok(first)) = next_frame(&frames, &mut conn).await {
             batch.clear();
             batch.extend_from_slice(&first);
             while batch.len() < MAX_BATCH_BYTES {
@@ -161,6 +164,22 @@ async fn run_link<E: Env>(
             }
         }
     }
+}
+
+/// The next queued frame, or `None` once the peer closed `conn` (the frame stays queued).
+async fn next_frame<C: Conn>(
+    frames: &Receiver<Bytes>,
+    conn: &mut C,
+) -> Option<Result<Bytes, async_channel::RecvError>> {
+    let frame = async { Some(frames.recv().await) };
+    let closed = async {
+        let mut byte = [0u8; 1];
+        // Dropping this read loses nothing: the peer sends nothing we would want.
+        let _ = conn.read(&mut byte).await;
+        None
+    };
+    // The close is checked first: a frame taken while the connection is dead would be lost.
+    futures_lite::future::or(closed, frame).await
 }
 
 /// Why a deadline-bounded operation did not succeed (`None`: the deadline passed).

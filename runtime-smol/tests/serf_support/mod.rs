@@ -73,6 +73,7 @@ pub(crate) fn start_node(
     let mut config = SerfConfig::new(bind, name, fast_gossip());
     config.keyring = keyring;
     config.stream_timeout = Duration::from_secs(2);
+    config.join_timeout = Duration::from_secs(1);
     let (handle, task) =
         serf::start(SmolEnv::new(executor.clone()), config).expect("bind loopback");
     TestNode {

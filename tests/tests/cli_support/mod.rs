@@ -6,6 +6,8 @@
 
 #![allow(dead_code)] // each cli test file uses its own subset
 
+pub(crate) mod cluster;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -143,13 +145,27 @@ pub(crate) struct Agent {
 }
 
 impl Agent {
-    /// Starts `synod agent args...`. Unless `args` set the LAN gossip port, a free one is
-    /// given: Consul's default 8301 would collide between agents started in parallel.
+    /// Starts `synod agent args...`. Unless `args` set the LAN and WAN gossip ports, free ones
+    /// are given: Consul's defaults 8301 and 8302 would collide between agents started in
+    /// parallel.
     pub(crate) fn start(args: &[&str]) -> Agent {
-        let mut command = Command::new(synod_binary());
+        Agent::spawn(Command::new(synod_binary()), args)
+    }
+
+    /// [`Agent::start`] inside network namespace `ns` (needs root).
+    pub(crate) fn start_in_netns(ns: &str, args: &[&str]) -> Agent {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", ns]).arg(synod_binary());
+        Agent::spawn(command, args)
+    }
+
+    fn spawn(mut command: Command, args: &[&str]) -> Agent {
         command.arg("agent").args(args);
         if !args.iter().any(|a| a.contains("serf-lan-port")) {
             command.arg(format!("-serf-lan-port={}", free_port()));
+        }
+        if !args.iter().any(|a| a.contains("serf-wan-port")) {
+            command.arg(format!("-serf-wan-port={}", free_port()));
         }
         let mut child = command
             .stdout(Stdio::piped())
