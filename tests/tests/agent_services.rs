@@ -1,9 +1,5 @@
-//! End to end: the agent's own services and checks through `/v1/agent/*` on a real `synod`.
-//!
-//! The catalog and health HTTP endpoints are built on another branch; these tests observe
-//! health through the agent's endpoints (`/v1/agent/checks`,
-//! `/v1/agent/health/service/name/<name>`). Anti-entropy against the catalog is covered
-//! in-process (runtime-smol `agent::local::tests`).
+//! End to end: the agent's own services and checks through `/v1/agent/*` on a real `synod`,
+//! and what they become in the catalog (`/v1/health/*`, `/v1/catalog/*`, anti-entropy).
 
 mod cli_support;
 
@@ -111,6 +107,16 @@ fn http_check_goes_critical_while_its_target_is_down_and_passing_once_it_is_up()
         "",
     );
     assert_eq!((status, body.as_str()), (503, "critical"));
+    eventually(
+        "the catalog to list it critical",
+        Duration::from_secs(5),
+        || {
+            critical_services(p)
+                .contains(&"web".to_owned())
+                .then_some(())
+        },
+    );
+    assert_eq!(passing_instances(p, "web"), 0);
 
     serve_ok(TcpListener::bind(("127.0.0.1", target)).expect("bind the target"));
     eventually("the check to pass", Duration::from_secs(5), || {
@@ -128,6 +134,92 @@ fn http_check_goes_critical_while_its_target_is_down_and_passing_once_it_is_up()
         "",
     );
     assert_eq!((status, body.as_str()), (200, "passing"));
+    eventually(
+        "the instance back among the passing",
+        Duration::from_secs(5),
+        || (passing_instances(p, "web") == 1).then_some(()),
+    );
+    assert!(!critical_services(p).contains(&"web".to_owned()));
+    drop(agent);
+}
+
+/// Services with a critical check, from `/v1/health/state/critical`.
+fn critical_services(port: u16) -> Vec<String> {
+    let (status, body) = http(port, "GET", "/v1/health/state/critical", "");
+    assert_eq!(status, 200, "{body}");
+    json(&body)
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|check| check["ServiceName"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Instances `/v1/health/service/<name>?passing` returns.
+fn passing_instances(port: u16, name: &str) -> usize {
+    let (status, body) = http(
+        port,
+        "GET",
+        &format!("/v1/health/service/{name}?passing"),
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    json(&body).as_array().map_or(0, Vec::len)
+}
+
+/// Instances `/v1/catalog/service/<name>` returns.
+fn catalog_instances(port: u16, name: &str) -> usize {
+    let (status, body) = http(port, "GET", &format!("/v1/catalog/service/{name}"), "");
+    assert_eq!(status, 200, "{body}");
+    json(&body).as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn anti_entropy_restores_deleted_services_and_removes_unknown_ones() {
+    let dir = temp_dir("ae-config");
+    std::fs::write(dir.join("ae.json"), r#"{"ae_interval": "1s"}"#).expect("write config");
+    let config_dir = format!("-config-dir={}", dir.display());
+    let (agent, p) = start(&["-dev", "-node=ae", &config_dir]);
+    register(p, r#"{"Name":"web","Port":80}"#);
+    eventually("web in the catalog", Duration::from_secs(5), || {
+        (catalog_instances(p, "web") == 1).then_some(())
+    });
+
+    let (status, body) = http(
+        p,
+        "PUT",
+        "/v1/catalog/deregister",
+        r#"{"Node":"ae","ServiceID":"web"}"#,
+    );
+    assert_eq!((status, body.trim()), (200, "true"));
+    assert_eq!(
+        catalog_instances(p, "web"),
+        0,
+        "deregistered from the catalog"
+    );
+    eventually(
+        "anti-entropy to restore web",
+        Duration::from_secs(10),
+        || (catalog_instances(p, "web") == 1).then_some(()),
+    );
+
+    let (status, body) = http(
+        p,
+        "PUT",
+        "/v1/catalog/register",
+        r#"{"Node":"ae","Address":"127.0.0.1","Service":{"Service":"stray","Port":1}}"#,
+    );
+    assert_eq!((status, body.trim()), (200, "true"));
+    eventually(
+        "anti-entropy to remove stray",
+        Duration::from_secs(10),
+        || (catalog_instances(p, "stray") == 0).then_some(()),
+    );
+    assert_eq!(
+        catalog_instances(p, "web"),
+        1,
+        "the agent's own service stays"
+    );
     drop(agent);
 }
 

@@ -67,6 +67,8 @@ pub struct AgentConfig {
     pub retry_join_wan: Vec<String>,
     /// Pause between `retry_join` attempts.
     pub retry_interval: std::time::Duration,
+    /// Base period of anti-entropy full syncs (scaled up for large clusters).
+    pub ae_interval: std::time::Duration,
     /// `retry_join` attempts before giving up (0: forever).
     pub retry_max: u32,
     /// Gossip encryption key (base64, 32 bytes) used when no keyring file exists yet.
@@ -155,6 +157,9 @@ impl AgentConfig {
             start_join_wan: s.start_join_wan,
             retry_join_wan: s.retry_join_wan,
             retry_interval: s.retry_interval.unwrap_or(DEFAULT_RETRY_INTERVAL),
+            ae_interval: s
+                .ae_interval
+                .unwrap_or(synod_core::agent::FULL_SYNC_INTERVAL),
             retry_max: s.retry_max.unwrap_or(0),
             encrypt: s.encrypt.filter(|k| !k.is_empty()),
             leave_on_terminate: s.leave_on_terminate.unwrap_or(!server),

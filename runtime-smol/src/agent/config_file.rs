@@ -118,6 +118,7 @@ pub fn parse(text: &str) -> Result<Settings, String> {
             "retry_join_wan" => s.retry_join_wan = v.strings()?,
             "start_join_wan" => s.start_join_wan = v.strings()?,
             "retry_interval" => s.retry_interval = Some(go_duration::parse(&v.string()?)?),
+            "ae_interval" => s.ae_interval = Some(go_duration::parse(&v.string()?)?),
             "retry_max" => s.retry_max = Some(v.int_in(0, u32::MAX.into())? as u32),
             "encrypt" => s.encrypt = Some(v.string()?),
             "leave_on_terminate" => s.leave_on_terminate = Some(v.bool()?),

@@ -466,7 +466,7 @@ pub(super) fn start_local_agent<B: Backend + Clone>(
         data_dir: config.data_dir.clone(),
         enable_script_checks: config.enable_script_checks,
         seed: identity::random_seed().map_err(|e| AgentError(format!("no entropy: {e}")))?,
-        full_sync_interval: synod_core::agent::FULL_SYNC_INTERVAL,
+        full_sync_interval: config.ae_interval,
     };
     Ok(local::start(
         env,

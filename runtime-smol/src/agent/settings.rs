@@ -63,6 +63,9 @@ pub struct Settings {
     pub start_join_wan: Vec<String>,
     /// `retry_interval` / `-retry-interval`.
     pub retry_interval: Option<std::time::Duration>,
+    /// `ae_interval`: the base period of anti-entropy full syncs (Consul's internal default
+    /// of one minute; shorter only for tests and experiments).
+    pub ae_interval: Option<std::time::Duration>,
     /// `retry_max` / `-retry-max` (0: forever).
     pub retry_max: Option<u32>,
     /// `encrypt` / `-encrypt`: the base64 gossip key.
@@ -123,6 +126,7 @@ impl Settings {
             retry_join_wan: cat(self.retry_join_wan, later.retry_join_wan),
             start_join_wan: cat(self.start_join_wan, later.start_join_wan),
             retry_interval: later.retry_interval.or(self.retry_interval),
+            ae_interval: later.ae_interval.or(self.ae_interval),
             retry_max: later.retry_max.or(self.retry_max),
             encrypt: later.encrypt.or(self.encrypt),
             leave_on_terminate: later.leave_on_terminate.or(self.leave_on_terminate),
