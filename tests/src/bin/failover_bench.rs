@@ -17,7 +17,7 @@ use synod_tests::process_cluster::ProcessCluster;
 /// Bound on forming the cluster, on one failover and on the final restart.
 const LIMIT: Duration = Duration::from_secs(60);
 /// The shared peers' etcd script.
-const ETCD_SCRIPT: &str = "/work/shared/peers/etcd.sh";
+const ETCD_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/peers/etcd.sh");
 
 struct Options {
     synod: PathBuf,

@@ -1,5 +1,5 @@
 //! The partition scenario of `agent_resilience`: three servers in the network namespaces of
-//! `/work/shared/peers/netns.sh` (ns1..ns3, 10.77.0.1..3), the leader's link cut and healed.
+//! the shared peers' `netns.sh` (ns1..ns3, 10.77.0.1..3), the leader's link cut and healed.
 //! It needs root (creating namespaces); otherwise it says why it skipped.
 
 use std::path::Path;
@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use crate::cli_support::cluster::DataDir;
 use crate::cli_support::{Agent, synod_binary, temp_dir};
 
-/// The shared peers' namespace script.
-const NETNS_SCRIPT: &str = "/work/shared/peers/netns.sh";
+/// The shared peers' namespace script, beside the repository (`../shared/peers`).
+const NETNS_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/peers/netns.sh");
 /// How long to wait for another user of the shared namespaces to finish.
 const NAMESPACES_BUSY_WAIT: Duration = Duration::from_secs(120);
 /// Bound on each step (an election, a write refused, convergence).
