@@ -43,7 +43,7 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 synod_server() { # n [join-args...]
   local n=$1; shift
   "$TARGET/release/synod" agent -server -data-dir "$WORK/data$n" -node "cbench$n" -bind 127.0.0.1 \
-    -http-port "2${n}500" -server-port "2${n}300" -serf-lan-port "2${n}301" -dns-port -1 \
+    -http-port "2${n}500" -server-port "2${n}300" -serf-lan-port "2${n}301" -serf-wan-port "2${n}302" -dns-port -1 \
     "$@" >"$WORK/synod$n.log" 2>&1 &
   SYNOD_PIDS+=($!)
 }

@@ -29,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 ./target/release/synod agent -dev -node bench -log-level warn -http-port "$HTTP_PORT" \
-  -dns-port "$DNS_PORT" -server-port 18630 -serf-lan-port 18631 >"$WORK/synod.log" 2>&1 &
+  -dns-port "$DNS_PORT" -server-port 18630 -serf-lan-port 18631 -serf-wan-port 18632 >"$WORK/synod.log" 2>&1 &
 SYNOD_PID=$!
 leader=
 for _ in $(seq 100); do

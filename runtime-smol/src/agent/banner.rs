@@ -61,11 +61,18 @@ pub(crate) fn banner(config: &AgentConfig, facts: &BannerFacts<'_>) -> String {
         ),
         (
             "Gossip Ports",
-            format!(
-                "LAN: {}, WAN: {} (WAN gossip not available yet)",
-                port_text(config.serf_lan_port),
-                port_text(config.serf_wan_port)
-            ),
+            if config.server {
+                format!(
+                    "LAN: {}, WAN: {}",
+                    port_text(config.serf_lan_port),
+                    port_text(config.serf_wan_port)
+                )
+            } else {
+                format!(
+                    "LAN: {}, WAN: -1 (only servers join the WAN pool)",
+                    port_text(config.serf_lan_port)
+                )
+            },
         ),
         ("Data Dir", data_dir),
         ("Gossip Encryption", facts.gossip_encrypted.to_string()),
