@@ -31,6 +31,7 @@ fn main() {
     println!("agent_bench with {}", synod.display());
     let agent = DevAgent::start(&synod);
     checks_cpu(&agent);
+    drop(agent);
     let agent = DevAgent::start(&synod);
     watch_latency(&agent);
 }
@@ -69,6 +70,7 @@ impl DevAgent {
             .arg(format!("-server-port={}", free_port()))
             .arg(format!("-dns-port={}", free_port()))
             .arg(format!("-serf-lan-port={}", free_port()))
+            .arg(format!("-serf-wan-port={}", free_port()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
