@@ -93,8 +93,7 @@ pub async fn register<B: Backend>(
     shared: &Shared<B>,
     request: &Request,
 ) -> Result<Response, HttpError> {
-    let def = decode_check_body(&request.body)
-        .map_err(|e| HttpError::bad_request(format!("Request decode failed: {e}")))?;
+    let def = decode_check_body(&request.body).map_err(HttpError::decode_failed)?;
     local_agent(shared)?
         .register_check(def)
         .await
@@ -143,8 +142,8 @@ pub async fn update<B: Backend>(
     request: &Request,
     id: &str,
 ) -> Result<Response, HttpError> {
-    let update: CheckUpdate = json::decode_case_insensitive(&request.body)
-        .map_err(|e| HttpError::bad_request(format!("Request decode failed: {e}")))?;
+    let update: CheckUpdate =
+        json::decode_case_insensitive(&request.body).map_err(HttpError::decode_failed)?;
     let status = match HealthStatus::parse(&update.status) {
         Some(s @ (HealthStatus::Passing | HealthStatus::Warning | HealthStatus::Critical)) => s,
         _ => {

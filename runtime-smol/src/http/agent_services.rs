@@ -172,8 +172,7 @@ pub async fn register<B: Backend>(
     shared: &Shared<B>,
     request: &Request,
 ) -> Result<Response, HttpError> {
-    let def = decode_service_body(&request.body)
-        .map_err(|e| HttpError::bad_request(format!("Request decode failed: {e}")))?;
+    let def = decode_service_body(&request.body).map_err(HttpError::decode_failed)?;
     let replace = request.query.has("replace-existing-checks");
     local_agent(shared)?
         .register_service(def, replace)

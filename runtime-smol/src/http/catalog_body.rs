@@ -139,10 +139,6 @@ struct DeregisterBody {
     check_id: String,
 }
 
-fn decode_failed(reason: impl std::fmt::Display) -> HttpError {
-    HttpError::bad_request(format!("Request decode failed: {reason}"))
-}
-
 /// A body naming another datacenter would be forwarded there; there is no path to one yet.
 fn local_only(datacenter: &str, local: &str) -> Result<(), HttpError> {
     if datacenter.is_empty() || datacenter == local {
@@ -159,7 +155,9 @@ fn micros(text: &str) -> Result<u64, HttpError> {
     }
     match parse_go_duration(text) {
         Ok(nanos) => Ok(u64::try_from(nanos).unwrap_or(0) / 1_000),
-        Err(_) => Err(decode_failed(format!("time: invalid duration {text:?}"))),
+        Err(_) => Err(HttpError::decode_failed(format!(
+            "time: invalid duration {text:?}"
+        ))),
     }
 }
 
@@ -229,7 +227,7 @@ impl From<ServiceBody> for Service {
 
 /// Decodes a `/v1/catalog/register` body for datacenter `local`.
 pub fn decode_registration(body: &[u8], local: &str) -> Result<Registration, HttpError> {
-    let body: RegisterBody = decode_case_insensitive(body).map_err(decode_failed)?;
+    let body: RegisterBody = decode_case_insensitive(body).map_err(HttpError::decode_failed)?;
     local_only(&body.datacenter, local)?;
     // Consul appends the single `Check` after `Checks`.
     let mut checks = Vec::with_capacity(body.checks.len() + 1);
@@ -253,7 +251,7 @@ pub fn decode_registration(body: &[u8], local: &str) -> Result<Registration, Htt
 
 /// Decodes a `/v1/catalog/deregister` body for datacenter `local`.
 pub fn decode_deregistration(body: &[u8], local: &str) -> Result<Deregistration, HttpError> {
-    let body: DeregisterBody = decode_case_insensitive(body).map_err(decode_failed)?;
+    let body: DeregisterBody = decode_case_insensitive(body).map_err(HttpError::decode_failed)?;
     local_only(&body.datacenter, local)?;
     if body.node.is_empty() {
         return Err(HttpError::internal("Must provide node"));

@@ -13,6 +13,11 @@ pub struct HttpError {
 }
 
 impl HttpError {
+    /// Consul's 400 for a request body that does not decode.
+    pub fn decode_failed(reason: impl std::fmt::Display) -> Self {
+        HttpError::bad_request(format!("Request decode failed: {reason}"))
+    }
+
     /// A 400 with `message`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         HttpError {
