@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_signal::{Signal, Signals};
-use futures_lite::{StreamExt, future};
+use futures_lite::future;
 use smol::LocalExecutor;
 
 use super::addresses::advertise_ip;
@@ -19,7 +19,7 @@ use super::reload::{self, ConfigLoader, ReloadHandle};
 use super::self_report::AgentIdentity;
 use super::{
     AgentConfig, AgentError, ExitRequest, follow_cluster_size, gossip, identity, leaves_on_signal,
-    start_gossip, start_http_api, start_local_agent,
+    next_exit_signal, start_gossip, start_http_api, start_local_agent,
 };
 use crate::rpc::pool::ServerSource;
 use crate::rpc::{PoolSettings, RpcPool};
@@ -147,18 +147,11 @@ async fn wait_for_exit(
         Signal(Option<std::io::Result<Signal>>),
         Requested(Option<ExitRequest>),
     }
-    let exit = loop {
-        let exit = future::or(async { Exit::Signal(signals.next().await) }, async {
-            Exit::Requested(requests.recv().await.ok())
-        })
-        .await;
-        if matches!(exit, Exit::Signal(Some(Ok(Signal::Hup)))) {
-            log.info("agent", format_args!("Caught signal: hangup"));
-            reload.trigger();
-            continue;
-        }
-        break exit;
-    };
+    let exit = future::or(
+        async { Exit::Signal(next_exit_signal(&mut signals, reload, log).await) },
+        async { Exit::Requested(requests.recv().await.ok()) },
+    )
+    .await;
     let outcome = match exit {
         Exit::Signal(signal) => {
             let leave = leaves_on_signal(

@@ -372,21 +372,14 @@ async fn run_until_exit(
         Requested(Option<ExitRequest>),
     }
     let requests = exits.requests.clone();
-    let exit = loop {
-        let exit = future::or(
-            async { Exit::Stopped(stopped.recv().await.ok()) },
-            future::or(async { Exit::Signal(exits.signals.next().await) }, async {
-                Exit::Requested(requests.recv().await.ok())
-            }),
-        )
-        .await;
-        if matches!(exit, Exit::Signal(Some(Ok(Signal::Hup)))) {
-            log.info("agent", format_args!("Caught signal: hangup"));
-            exits.reload.trigger();
-            continue;
-        }
-        break exit;
-    };
+    let exit = future::or(
+        async { Exit::Stopped(stopped.recv().await.ok()) },
+        future::or(
+            async { Exit::Signal(next_exit_signal(&mut exits.signals, &exits.reload, log).await) },
+            async { Exit::Requested(requests.recv().await.ok()) },
+        ),
+    )
+    .await;
     let outcome = match exit {
         Exit::Signal(signal) => {
             let leave = leaves_on_signal(
@@ -423,6 +416,22 @@ async fn run_until_exit(
 
 /// Logs the signal that stops the agent; whether it should leave the LAN pool first, by
 /// Consul's rules (SIGINT unless `skip_leave_on_interrupt`, SIGTERM if `leave_on_terminate`).
+/// The next signal that ends the agent; SIGHUP on the way only triggers a config reload.
+async fn next_exit_signal(
+    signals: &mut Signals,
+    reload: &reload::ReloadHandle,
+    log: &Log,
+) -> Option<std::io::Result<Signal>> {
+    loop {
+        let signal = signals.next().await;
+        if !matches!(signal, Some(Ok(Signal::Hup))) {
+            return signal;
+        }
+        log.info("agent", format_args!("Caught signal: hangup"));
+        reload.trigger();
+    }
+}
+
 fn leaves_on_signal(
     signal: &Option<std::io::Result<Signal>>,
     leave_on_terminate: bool,
