@@ -12,11 +12,28 @@ pub(crate) fn member_info(member: &Member) -> MemberInfo {
         MemberStatus::Left => STATUS_LEFT,
         MemberStatus::Failed => STATUS_FAILED,
     };
+    member_row(
+        member.name.clone(),
+        member.addr.ip().to_string(),
+        member.addr.port(),
+        member.tags.clone(),
+        status,
+    )
+}
+
+/// A member row with the memberlist/Consul protocol versions Consul reports.
+pub(crate) fn member_row(
+    name: String,
+    addr: String,
+    port: u16,
+    tags: std::collections::BTreeMap<String, String>,
+    status: u8,
+) -> MemberInfo {
     MemberInfo {
-        name: member.name.clone(),
-        addr: member.addr.ip().to_string(),
-        port: member.addr.port(),
-        tags: member.tags.clone(),
+        name,
+        addr,
+        port,
+        tags,
         status,
         protocol_min: 1,
         protocol_max: 5,

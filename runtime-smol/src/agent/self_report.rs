@@ -8,7 +8,9 @@ use std::time::Duration;
 use synod_core::ids::NodeId;
 use synod_core::raft::{Role, Suffrage};
 
-use crate::http::agent_self::{AgentSelf, SelfConfig, SelfMember};
+use super::members_report::member_row;
+use crate::http::agent_members::{MemberInfo, STATUS_ALIVE};
+use crate::http::agent_self::{AgentSelf, SelfConfig};
 use crate::http::operator::{RAFT_PROTOCOL, RaftConfiguration, RaftServer};
 use crate::shell::Status;
 
@@ -113,20 +115,14 @@ pub(crate) fn agent_self(identity: &AgentIdentity, status: &Status) -> AgentSelf
 }
 
 /// This agent as `/v1/agent/self` shows it in the gossip pool, with `tags`.
-pub(crate) fn self_member(identity: &AgentIdentity, tags: BTreeMap<String, String>) -> SelfMember {
-    SelfMember {
-        name: identity.node_name.clone(),
-        addr: identity.advertise.to_string(),
-        port: identity.serf_lan_port.unwrap_or(0),
+pub(crate) fn self_member(identity: &AgentIdentity, tags: BTreeMap<String, String>) -> MemberInfo {
+    member_row(
+        identity.node_name.clone(),
+        identity.advertise.to_string(),
+        identity.serf_lan_port.unwrap_or(0),
         tags,
-        status: 1,
-        protocol_min: 1,
-        protocol_max: 5,
-        protocol_cur: 2,
-        delegate_min: 2,
-        delegate_max: 5,
-        delegate_cur: 4,
-    }
+        STATUS_ALIVE,
+    )
 }
 
 /// The `runtime` stats section, the same for servers and clients.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use synod_core::api::http::{Request, Response};
 
+use super::agent_members::MemberInfo;
 use super::backend::Backend;
 use super::errors::HttpError;
 use super::json;
@@ -34,34 +35,6 @@ pub struct SelfConfig {
     pub version: String,
 }
 
-/// The `Member` section (what gossip would advertise for this agent).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct SelfMember {
-    /// Node name.
-    pub name: String,
-    /// Advertised address.
-    pub addr: String,
-    /// Gossip LAN port.
-    pub port: u16,
-    /// Member tags (`role`, `dc`, `port`, `id`, ...).
-    pub tags: BTreeMap<String, String>,
-    /// 1 = alive.
-    pub status: u8,
-    /// Gossip protocol range and current version (memberlist's numbers, as Consul reports).
-    pub protocol_min: u8,
-    /// See `protocol_min`.
-    pub protocol_max: u8,
-    /// See `protocol_min`.
-    pub protocol_cur: u8,
-    /// Delegate protocol range and current version.
-    pub delegate_min: u8,
-    /// See `delegate_min`.
-    pub delegate_max: u8,
-    /// See `delegate_min`.
-    pub delegate_cur: u8,
-}
-
 /// Everything `/v1/agent/self` answers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -69,7 +42,7 @@ pub struct AgentSelf {
     /// Configuration summary.
     pub config: SelfConfig,
     /// This agent as a cluster member.
-    pub member: SelfMember,
+    pub member: MemberInfo,
     /// Node metadata.
     pub meta: BTreeMap<String, String>,
     /// Sections of `key: value` strings (`raft`, `runtime`, `consul`), as Consul's stats.
