@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::http::agent_self::{AgentSelf, SelfConfig};
+use crate::http::agent_self::AgentSelf;
 
-use super::self_report::{AgentIdentity, runtime_stats, self_member};
+use super::self_report::{AgentIdentity, runtime_stats, self_config, self_member};
 
 /// The tags a client agent gossips in the LAN pool, as Consul's clients set them (`role=node`:
 /// `synod members` shows it as `client`; no RPC port, it serves none).
@@ -35,15 +35,7 @@ pub(crate) fn client_self(
         ("connected_server".to_owned(), connected.unwrap_or_default()),
     ]);
     AgentSelf {
-        config: SelfConfig {
-            datacenter: identity.datacenter.clone(),
-            primary_datacenter: identity.datacenter.clone(),
-            node_name: identity.node_name.clone(),
-            node_id: identity.uuid.clone(),
-            server: false,
-            revision: String::new(),
-            version: crate::cli::version::VERSION.to_owned(),
-        },
+        config: self_config(identity, false),
         member: self_member(identity, client_lan_tags(identity)),
         meta: BTreeMap::new(),
         stats: BTreeMap::from([

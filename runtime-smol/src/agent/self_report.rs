@@ -96,21 +96,25 @@ pub(crate) fn lan_tags(identity: &AgentIdentity) -> BTreeMap<String, String> {
 
 /// `/v1/agent/self`.
 pub(crate) fn agent_self(identity: &AgentIdentity, status: &Status) -> AgentSelf {
-    let version = crate::cli::version::VERSION.to_owned();
     let tags = lan_tags(identity);
     AgentSelf {
-        config: SelfConfig {
-            datacenter: identity.datacenter.clone(),
-            primary_datacenter: identity.datacenter.clone(),
-            node_name: identity.node_name.clone(),
-            node_id: identity.uuid.clone(),
-            server: true,
-            revision: String::new(),
-            version,
-        },
+        config: self_config(identity, true),
         member: self_member(identity, tags),
         meta: BTreeMap::new(),
         stats: stats(identity, status),
+    }
+}
+
+/// The `Config` section of `/v1/agent/self`.
+pub(crate) fn self_config(identity: &AgentIdentity, server: bool) -> SelfConfig {
+    SelfConfig {
+        datacenter: identity.datacenter.clone(),
+        primary_datacenter: identity.datacenter.clone(),
+        node_name: identity.node_name.clone(),
+        node_id: identity.uuid.clone(),
+        server,
+        revision: String::new(),
+        version: crate::cli::version::VERSION.to_owned(),
     }
 }
 
