@@ -34,9 +34,16 @@ pub struct ProcessCluster {
     children: Vec<Option<Child>>,
 }
 
-/// A port nothing listens on right now.
-pub fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// `n` ports free right now and all different: every listener is held until the last port is
+/// taken, so the kernel cannot hand the same port out twice for one cluster.
+fn distinct_free_ports(n: usize) -> io::Result<Vec<u16>> {
+    let listeners = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<io::Result<Vec<_>>>()?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect()
 }
 
 impl ProcessCluster {
@@ -48,6 +55,8 @@ impl ProcessCluster {
         size: usize,
         limit: Duration,
     ) -> io::Result<ProcessCluster> {
+        let mut ports = distinct_free_ports(4 * size)?.into_iter();
+        let mut next_port = || ports.next().ok_or_else(|| io::Error::other("out of ports"));
         let mut specs = Vec::with_capacity(size);
         for i in 0..size {
             let dir = base.join(format!("s{i}"));
@@ -55,10 +64,10 @@ impl ProcessCluster {
             specs.push(ServerSpec {
                 name: format!("s{i}"),
                 dir,
-                http: free_port()?,
-                rpc: free_port()?,
-                serf: free_port()?,
-                wan: free_port()?,
+                http: next_port()?,
+                rpc: next_port()?,
+                serf: next_port()?,
+                wan: next_port()?,
             });
         }
         let mut cluster = ProcessCluster {
